@@ -1,0 +1,982 @@
+"""The checks and the rubric of hw1: learning a neural network.
+
+Each function of the handout (``assignments/hw1.py``) carries the points of
+the rubric below, split among its checks; a check earns all its points or
+none. The expected values come from the reference implementation
+(``reference``), evaluated in the grader; the submission runs in the worker.
+
+Three kinds of check:
+
+- values against the reference, on fixed inputs and on seeded random inputs
+  chosen to expose the common bugs: a batch of one and of several, N equal to
+  L and different from it, rectangular layers (4 -> 5 -> 3), exact zeros,
+  entries of +-1000 and 1e5, one-hot, binary and probability targets;
+- derivatives against central finite differences of the submission's OWN
+  function, so that a correct derivative is not charged for a bug in the
+  function it differentiates (a derivative that matches the reference passes
+  this check too, with a note);
+- properties: softmax rows sum to one, the divergence of Y from itself is
+  zero, functions leave their arguments unchanged, and the structure of what
+  forward and train return.
+
+Known limit: when a function is wrong, the functions that call it in the
+submission (forward calls the activations, backward nearly everything) lose
+their points too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import reference as ref
+from checker.assignment import Assignment, Check, Context
+from checker.compare import (
+    CheckFailed,
+    describe_value,
+    derivative_mismatch,
+    expect_array,
+    expect_close,
+    expect_float,
+    expect_sequence,
+    mismatch,
+)
+from checker.numdiff import central_differences
+from checker.sandbox import SubmissionError
+
+__all__ = ["ASSIGNMENT", "FUNCTIONS", "RUBRIC"]
+
+#: Points of each function; the checks below add up to exactly these.
+RUBRIC: dict[str, int] = {
+    "identity": 2,
+    "identity_derivative": 2,
+    "sigmoid": 3,
+    "sigmoid_derivative": 3,
+    "tanh": 2,
+    "tanh_derivative": 3,
+    "relu": 2,
+    "relu_derivative": 3,
+    "softmax": 6,
+    "softmax_jacobian": 6,
+    "l2_divergence": 3,
+    "l2_divergence_derivative": 3,
+    "bce_divergence": 3,
+    "bce_divergence_derivative": 3,
+    "kl_divergence": 3,
+    "kl_divergence_derivative": 3,
+    "cross_entropy": 3,
+    "cross_entropy_derivative": 3,
+    "softmax_cross_entropy": 4,
+    "softmax_cross_entropy_derivative": 4,
+    "empirical_risk": 4,
+    "forward": 8,
+    "backward": 14,
+    "gradient_descent_step": 4,
+    "train": 6,
+}
+
+FUNCTIONS = tuple(RUBRIC)
+
+#: Largest |a - n| / max(1, |n|) accepted between a derivative and finite
+#: differences; the differences themselves are good to about 1e-9 here.
+DERIVATIVE_TOLERANCE = 1e-6
+
+_ARGUMENT_NAMES = {
+    "activation": ("z",),
+    "softmax": ("z",),
+    "divergence": ("Y", "d"),
+    "logits": ("Z", "d"),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input of a check: a label for the student and the arguments."""
+
+    label: str
+    args: tuple
+
+
+def _shapes(args: Sequence[Any], names: Sequence[str]) -> str:
+    parts = [
+        f"{name} shape {arg.shape}"
+        for name, arg in zip(names, args)
+        if isinstance(arg, np.ndarray)
+    ]
+    return ", ".join(parts)
+
+
+def _fail_on_cases(failures: list[tuple[Case, str]], names: Sequence[str]) -> None:
+    """Raise one `CheckFailed` that explains the first failing case fully."""
+    if not failures:
+        return
+    case, text = failures[0]
+    shapes = _shapes(case.args, names)
+    lines = [f"on {case.label}" + (f" ({shapes})" if shapes else "") + ":", text]
+    if len(failures) > 1:
+        others = "; ".join(c.label for c, _ in failures[1:])
+        lines.append(f"also wrong on: {others}")
+    raise CheckFailed("\n".join(lines))
+
+
+def _call_cases(ctx: Context, function: str, cases: Sequence[Case]) -> list[Any]:
+    """Call the submission on every case in one batch; errors name the case."""
+    values = []
+    for case, outcome in zip(cases, ctx.outcomes(function, [c.args for c in cases])):
+        if outcome.error is not None:
+            error = outcome.error
+            raise SubmissionError(
+                error.kind, f"{error.message} (on {case.label})", error.function
+            )
+        values.append(outcome.value)
+    return values
+
+
+# --------------------------------------------------------------------------
+# Inputs
+
+
+def _normal(rng: np.random.Generator, shape: tuple[int, ...], scale=1.0):
+    return rng.normal(scale=scale, size=shape)
+
+
+def _away_from_zero(rng: np.random.Generator, shape, low=0.1, high=3.0):
+    """Entries with |z| in [low, high]: random inputs kept off relu's kink."""
+    return rng.uniform(low, high, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def _probabilities(rng: np.random.Generator, shape) -> np.ndarray:
+    return ref.softmax(rng.normal(size=shape))
+
+
+def _one_hot(rng: np.random.Generator, shape) -> np.ndarray:
+    n, L = shape
+    d = np.zeros(shape)
+    d[np.arange(n), rng.integers(0, L, size=n)] = 1.0
+    return d
+
+
+def _binary(rng: np.random.Generator, shape) -> np.ndarray:
+    return rng.integers(0, 2, size=shape).astype(float)
+
+
+#: Batch shapes that hide common bugs: one sample, N == L, N != L.
+_BATCHES = (("a batch of one", (1, 4)), ("N equal to L", (3, 3)), ("N > L", (5, 2)))
+
+
+# --------------------------------------------------------------------------
+# Check builders
+
+
+def values_check(
+    function: str,
+    what: str,
+    points: int,
+    cases: Callable[[np.random.Generator], list[Case]],
+    kind: str,
+) -> Check:
+    """A check that compares ``function`` with the reference on some cases."""
+    expected_of = getattr(ref, function)
+    names = _ARGUMENT_NAMES[kind]
+
+    def run(ctx: Context) -> None:
+        chosen = cases(ctx.rng)
+        values = _call_cases(ctx, function, chosen)
+        failures = []
+        for case, got in zip(chosen, values):
+            expected = expected_of(*case.args)
+            quantity = f"{function}({', '.join(names)})"
+            try:
+                expect_close(got, expected, quantity)
+            except CheckFailed as failure:
+                failures.append((case, failure.message))
+        _fail_on_cases(failures, names)
+
+    return Check(f"{function}: {what}", function, points, run)
+
+
+def _numerical_derivative(
+    ctx: Context, function: str, case: Case, layout: str
+) -> np.ndarray:
+    """Finite differences of the submission's ``function`` w.r.t. its first
+    argument, arranged like the derivative the contract asks for."""
+    x, rest = case.args[0], case.args[1:]
+
+    def evaluate_many(points: list[np.ndarray]) -> list[np.ndarray]:
+        outputs = ctx.call_many(function, [(p, *rest) for p in points])
+        expected_shape = np.shape(getattr(ref, function)(*case.args))
+        for output in outputs:
+            if not isinstance(output, np.ndarray) or output.shape != expected_shape:
+                raise CheckFailed(
+                    f"{function} returned {describe_value(output)}, so it cannot "
+                    "be differentiated numerically"
+                )
+        return outputs
+
+    J = central_differences(evaluate_many, x)
+    if layout == "elementwise":
+        return J.reshape(x.size, x.size).diagonal().reshape(x.shape)
+    n = np.arange(x.shape[0])
+    if layout == "per-sample":  # f: (N, L) -> (N,), J: (N, N, L)
+        return J[n, n, :]
+    if layout == "jacobian":  # f: (N, L) -> (N, L), J: (N, L, N, L)
+        return np.stack([J[k, :, k, :] for k in n])
+    raise ValueError(f"unknown layout {layout!r}")
+
+
+def derivative_check(
+    derivative: str,
+    function: str,
+    points: int,
+    cases: Callable[[np.random.Generator], list[Case]],
+    kind: str,
+    layout: str,
+) -> Check:
+    """A check that compares ``derivative`` with finite differences of the
+    submission's own ``function``.
+
+    It passes when the derivative matches those differences. When it does not
+    but matches the reference derivative, the function is the one to fix, so
+    the derivative passes with a note.
+    """
+    names = _ARGUMENT_NAMES[kind]
+    reference_derivative = getattr(ref, derivative)
+    reference_function = getattr(ref, function)
+
+    def run(ctx: Context) -> str | None:
+        chosen = cases(ctx.rng)
+        analytic = _call_cases(ctx, derivative, chosen)
+        notes = []
+        failures = []
+        for case, got in zip(chosen, analytic):
+            quantity = f"{derivative}({', '.join(names)})"
+            expected = reference_derivative(*case.args)
+            if not isinstance(got, np.ndarray) or got.shape != expected.shape:
+                expect_array(got, expected, quantity)  # raises with the reason
+            try:
+                numeric = _numerical_derivative(ctx, function, case, layout)
+            except (SubmissionError, CheckFailed) as problem:
+                reason = getattr(problem, "message", str(problem))
+                if mismatch(got, expected, quantity) is None:
+                    notes.append(
+                        f"your {function} could not be differentiated ({reason}); "
+                        f"{derivative} matches the reference, so it is not charged"
+                    )
+                    continue
+                raise
+            text = derivative_mismatch(got, numeric, quantity, DERIVATIVE_TOLERANCE)
+            if text is None:
+                continue
+            if mismatch(got, expected, quantity) is None:
+                notes.append(
+                    f"{derivative} matches the reference but not finite "
+                    f"differences of your {function}: {function} is the one to fix"
+                )
+                continue
+            own = ctx.call(function, *case.args)
+            function_ok = isinstance(own, np.ndarray) and (
+                mismatch(own, reference_function(*case.args), function) is None
+            )
+            if function_ok:
+                text += (
+                    f"\nyour {function} matches the reference, so {derivative} "
+                    "is the one to fix"
+                )
+            else:
+                text += (
+                    f"\nyour {function} is wrong as well: fix it first, then "
+                    f"{derivative}"
+                )
+            failures.append((case, text))
+        _fail_on_cases(failures, names)
+        return "; ".join(notes) or None
+
+    name = f"{derivative}: agrees with finite differences of your {function}"
+    return Check(name, derivative, points, run)
+
+
+def property_check(
+    function: str, what: str, points: int, run: Callable[[Context], None]
+) -> Check:
+    """A check with its own logic, for properties and structure."""
+    return Check(f"{function}: {what}", function, points, run)
+
+
+# --------------------------------------------------------------------------
+# Activations
+
+
+_FIXED_Z = np.array(
+    [[-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0], [2.0, -2.0, 0.25, -0.25, 0.0, 4.0, -4.0]]
+)
+_LARGE_Z = np.array([[-1000.0, -100.0, -40.0, 0.0, 40.0, 100.0, 1000.0]])
+_ZEROS_Z = np.array([[0.0, -1.0, 0.0, 2.0], [0.0, 0.0, -0.5, 0.5]])
+
+
+def _fixed_activation(rng) -> list[Case]:
+    return [
+        Case("fixed inputs", (_FIXED_Z,)),
+        Case("a 1-D input", (np.array([-2.0, 0.0, 1.5]),)),
+    ]
+
+
+def _random_activation(rng) -> list[Case]:
+    cases = [
+        Case(f"random inputs, {label}", (_normal(rng, shape, 3.0),))
+        for label, shape in _BATCHES
+    ]
+    cases.append(Case("a 3-D input", (_normal(rng, (2, 3, 4), 3.0),)))
+    return cases
+
+
+def _large_activation(rng) -> list[Case]:
+    return [Case("entries of +-1000", (_LARGE_Z,))]
+
+
+def _zeros_activation(rng) -> list[Case]:
+    return [Case("exact zeros", (_ZEROS_Z,))]
+
+
+def _smooth_points(rng) -> list[Case]:
+    return [Case("random inputs", (_normal(rng, (2, 3), 2.0),))]
+
+
+def _kink_free_points(rng) -> list[Case]:
+    return [Case("random inputs away from 0", (_away_from_zero(rng, (2, 3)),))]
+
+
+def _activation_checks() -> list[Check]:
+    A = "activation"
+    return [
+        values_check("identity", "matches the reference on fixed inputs", 1,
+                     _fixed_activation, A),
+        values_check("identity", "matches the reference on random inputs of "
+                     "several shapes", 1, _random_activation, A),
+        values_check("identity_derivative", "matches the reference on fixed "
+                     "inputs", 1, _fixed_activation, A),
+        derivative_check("identity_derivative", "identity", 1, _smooth_points, A,
+                         "elementwise"),
+        values_check("sigmoid", "matches the reference on fixed inputs", 1,
+                     _fixed_activation, A),
+        values_check("sigmoid", "matches the reference on random inputs of "
+                     "several shapes", 1, _random_activation, A),
+        values_check("sigmoid", "finite and correct at +-1000", 1,
+                     _large_activation, A),
+        values_check("sigmoid_derivative", "matches the reference on fixed "
+                     "inputs", 1, _fixed_activation, A),
+        values_check("sigmoid_derivative", "finite and correct at +-1000", 1,
+                     _large_activation, A),
+        derivative_check("sigmoid_derivative", "sigmoid", 1, _smooth_points, A,
+                         "elementwise"),
+        values_check("tanh", "matches the reference on fixed inputs", 1,
+                     _fixed_activation, A),
+        values_check("tanh", "matches the reference on random inputs and at "
+                     "+-1000", 1, lambda rng: _random_activation(rng)
+                     + _large_activation(rng), A),
+        values_check("tanh_derivative", "matches the reference on fixed inputs",
+                     1, _fixed_activation, A),
+        values_check("tanh_derivative", "finite and correct at +-1000", 1,
+                     _large_activation, A),
+        derivative_check("tanh_derivative", "tanh", 1, _smooth_points, A,
+                         "elementwise"),
+        values_check("relu", "matches the reference on fixed inputs and exact "
+                     "zeros", 1, lambda rng: _fixed_activation(rng)
+                     + _zeros_activation(rng), A),
+        values_check("relu", "matches the reference on random inputs of several "
+                     "shapes", 1, _random_activation, A),
+        values_check("relu_derivative", "matches the reference on fixed inputs",
+                     1, _fixed_activation, A),
+        values_check("relu_derivative", "is 0 at z = 0", 1, _zeros_activation, A),
+        derivative_check("relu_derivative", "relu", 1, _kink_free_points, A,
+                         "elementwise"),
+    ]
+
+
+# --------------------------------------------------------------------------
+# Softmax
+
+
+_FIXED_SOFTMAX = np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0],
+                           [-1.0, 0.5, 2.0, -3.0]])
+_LARGE_SOFTMAX = np.array([[1000.0, 1000.0, 999.0], [-1000.0, 0.0, 1000.0],
+                           [1e5, 0.0, -1e5], [1e5, 1e5 - 1.0, 1e5 - 2.0]])
+
+
+def _fixed_softmax(rng) -> list[Case]:
+    return [Case("fixed inputs", (_FIXED_SOFTMAX,))]
+
+
+def _batch_of_one(rng) -> list[Case]:
+    return [Case("a batch of one", (_normal(rng, (1, 5), 2.0),))]
+
+
+def _softmax_batches(rng) -> list[Case]:
+    return [
+        Case(f"random inputs, {label}", (_normal(rng, shape, 2.0),))
+        for label, shape in _BATCHES
+    ] + [Case("random inputs, N < L", (_normal(rng, (2, 5), 2.0),))]
+
+
+def _large_softmax(rng) -> list[Case]:
+    return [Case("entries of +-1000 and 1e5", (_LARGE_SOFTMAX,))]
+
+
+def _softmax_rows_sum_to_one(ctx: Context) -> None:
+    z = _normal(ctx.rng, (4, 6), 3.0)
+    Y = ctx.call("softmax", z)
+    expect_array(Y, ref.softmax(z) if not isinstance(Y, np.ndarray) else Y, "Y")
+    if Y.shape != z.shape:
+        raise CheckFailed(f"softmax(z) has shape {Y.shape}, expected {z.shape}")
+    sums = Y.sum(axis=1)
+    if not np.allclose(sums, 1.0, rtol=0, atol=1e-12) or (Y < 0).any():
+        raise CheckFailed(
+            "the rows of softmax(z) should be probability vectors; for z of shape "
+            f"{z.shape} the row sums are {np.array2string(sums, precision=6)}"
+            + (" (check the axis you normalise over)" if
+               np.allclose(Y.sum(axis=0), 1.0) else "")
+        )
+
+
+def _softmax_checks() -> list[Check]:
+    S = "softmax"
+    return [
+        values_check("softmax", "matches the reference on fixed inputs", 1,
+                     _fixed_softmax, S),
+        values_check("softmax", "matches the reference on a batch of one", 1,
+                     _batch_of_one, S),
+        values_check("softmax", "matches the reference on random batches, N "
+                     "equal to L and not", 1, _softmax_batches, S),
+        values_check("softmax", "no overflow for entries of 1000 and 1e5", 2,
+                     _large_softmax, S),
+        property_check("softmax", "rows sum to one", 1, _softmax_rows_sum_to_one),
+        values_check("softmax_jacobian", "matches the reference on fixed inputs",
+                     2, _fixed_softmax, S),
+        values_check("softmax_jacobian", "matches the reference on random "
+                     "batches of one and several", 2,
+                     lambda rng: _batch_of_one(rng) + _softmax_batches(rng), S),
+        derivative_check("softmax_jacobian", "softmax", 2,
+                         lambda rng: [Case("random inputs",
+                                           (_normal(rng, (3, 4), 2.0),))],
+                         S, "jacobian"),
+    ]
+
+
+# --------------------------------------------------------------------------
+# Divergences
+
+
+def _targets(kind: str, rng, shape) -> np.ndarray:
+    return {"real": _normal, "binary": _binary, "one-hot": _one_hot,
+            "probability": _probabilities}[kind](rng, shape)
+
+
+def _outputs(divergence: str, rng, shape) -> np.ndarray:
+    if divergence == "l2":
+        return _normal(rng, shape)
+    if divergence == "bce":
+        return rng.uniform(0.1, 0.9, size=shape)
+    return _probabilities(rng, shape)
+
+
+_FIXED_DIVERGENCE = {
+    "l2": (np.array([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]]),
+           np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]])),
+    "bce": (np.array([[0.9, 0.2, 0.5], [0.3, 0.6, 0.99]]),
+            np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])),
+    "kl": (np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]),
+           np.array([[1.0, 0.0, 0.0], [0.5, 0.25, 0.25]])),
+    "cross_entropy": (np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]),
+                      np.array([[1.0, 0.0, 0.0], [0.5, 0.25, 0.25]])),
+}
+_TARGET_KIND = {"l2": "real", "bce": "binary", "kl": "one-hot",
+                "cross_entropy": "one-hot"}
+_FUNCTION_OF = {"l2": "l2_divergence", "bce": "bce_divergence",
+                "kl": "kl_divergence", "cross_entropy": "cross_entropy"}
+
+
+def _divergence_cases(divergence: str, which: str):
+    def cases(rng) -> list[Case]:
+        if which == "fixed":
+            return [Case("fixed inputs", _FIXED_DIVERGENCE[divergence])]
+        if which == "random":
+            kind = _TARGET_KIND[divergence]
+            return [
+                Case(f"random {kind} targets, {label}",
+                     (_outputs(divergence, rng, shape), _targets(kind, rng, shape)))
+                for label, shape in _BATCHES
+            ]
+        if which == "fd":
+            shape = (3, 4)
+            kind = "probability" if divergence in ("kl", "cross_entropy") else (
+                _TARGET_KIND[divergence])
+            return [Case(f"random {kind} targets",
+                         (_outputs(divergence, rng, shape),
+                          _targets(kind, rng, shape)))]
+        raise ValueError(which)
+
+    return cases
+
+
+def _special_divergence_cases(divergence: str):
+    """The third value check of each divergence, each on its own trap."""
+    def cases(rng) -> list[Case]:
+        if divergence == "l2":
+            Y = _normal(rng, (4, 3))
+            return [Case("Y equal to d", (Y, Y.copy()))]
+        if divergence == "bce":
+            shape = (6, 1)
+            return [Case("binary targets with L = 1",
+                         (_outputs("bce", rng, shape), _binary(rng, shape)))]
+        if divergence == "kl":
+            shape = (5, 4)
+            return [Case("one-hot targets (0 log 0 = 0)",
+                         (_outputs("kl", rng, shape), _one_hot(rng, shape)))]
+        shape = (5, 4)
+        return [Case("probability targets",
+                     (_outputs(divergence, rng, shape),
+                      _probabilities(rng, shape)))]
+
+    return cases
+
+
+_SPECIAL_TITLE = {
+    "l2": "zero when Y equals d",
+    "bce": "binary targets with L = 1",
+    "kl": "one-hot targets (0 log 0 = 0)",
+    "cross_entropy": "probability targets",
+}
+
+
+def _divergence_checks() -> list[Check]:
+    D = "divergence"
+    checks = []
+    for divergence, function in _FUNCTION_OF.items():
+        derivative = f"{function}_derivative"
+        checks += [
+            values_check(function, "matches the reference on fixed inputs", 1,
+                         _divergence_cases(divergence, "fixed"), D),
+            values_check(function, "matches the reference on random batches", 1,
+                         _divergence_cases(divergence, "random"), D),
+            values_check(function, _SPECIAL_TITLE[divergence], 1,
+                         _special_divergence_cases(divergence), D),
+            values_check(derivative, "matches the reference on fixed inputs", 1,
+                         _divergence_cases(divergence, "fixed"), D),
+            values_check(derivative, "matches the reference on random batches",
+                         1, _divergence_cases(divergence, "random"), D),
+            derivative_check(derivative, function, 1,
+                             _divergence_cases(divergence, "fd"), D, "per-sample"),
+        ]
+    return checks
+
+
+def _logit_cases(which: str):
+    def cases(rng) -> list[Case]:
+        if which == "fixed":
+            return [Case("fixed inputs", (_FIXED_SOFTMAX,
+                                          _FIXED_DIVERGENCE["kl"][1][[0, 1, 0]]))]
+        if which == "random":
+            return [
+                Case(f"random one-hot targets, {label}",
+                     (_normal(rng, shape, 2.0), _one_hot(rng, shape)))
+                for label, shape in _BATCHES
+            ]
+        if which == "large":
+            return [Case("logits of +-1000 and 1e5",
+                         (_LARGE_SOFTMAX, _one_hot(rng, _LARGE_SOFTMAX.shape)))]
+        shape = (3, 4)
+        return [Case("random probability targets",
+                     (_normal(rng, shape, 2.0), _probabilities(rng, shape)))]
+
+    return cases
+
+
+def _softmax_cross_entropy_checks() -> list[Check]:
+    G = "logits"
+    return [
+        values_check("softmax_cross_entropy", "matches the reference on fixed "
+                     "inputs", 1, _logit_cases("fixed"), G),
+        values_check("softmax_cross_entropy", "matches the reference on random "
+                     "batches", 1, _logit_cases("random"), G),
+        values_check("softmax_cross_entropy", "no overflow for logits of 1000 "
+                     "and 1e5", 2, _logit_cases("large"), G),
+        values_check("softmax_cross_entropy_derivative", "matches the reference "
+                     "on fixed inputs", 1, _logit_cases("fixed"), G),
+        values_check("softmax_cross_entropy_derivative", "no overflow for logits "
+                     "of 1000 and 1e5", 1, _logit_cases("large"), G),
+        derivative_check("softmax_cross_entropy_derivative",
+                         "softmax_cross_entropy", 2, _logit_cases("fd"), G,
+                         "per-sample"),
+    ]
+
+
+def _risk_check(divergence: str) -> Check:
+    def run(ctx: Context) -> None:
+        shape = (5, 3) if divergence != "bce" else (5, 1)
+        Y = _outputs(divergence, ctx.rng, shape)
+        d = _targets(_TARGET_KIND[divergence], ctx.rng, shape)
+        got = ctx.call("empirical_risk", Y, d, divergence)
+        try:
+            expect_float(got, ref.empirical_risk(Y, d, divergence),
+                         f"empirical_risk(Y, d, {divergence!r})")
+        except CheckFailed as failure:
+            raise CheckFailed(f"on a batch of 5 (Y shape {shape}):\n"
+                              + failure.message) from None
+
+    return property_check("empirical_risk", f"mean {divergence} divergence "
+                          "over the batch", 1, run)
+
+
+# --------------------------------------------------------------------------
+# The network
+
+
+@dataclass(frozen=True)
+class Network:
+    """A random network and a batch for it, described for the student."""
+
+    label: str
+    X: np.ndarray
+    d: np.ndarray
+    weights: list
+    biases: list
+    activations: list
+    divergence: str
+
+    def describe(self) -> str:
+        sizes = [self.X.shape[1]] + [W.shape[1] for W in self.weights]
+        arrows = " -> ".join(str(s) for s in sizes)
+        return (f"{self.label}: layers {arrows}, activations {self.activations}, "
+                f"divergence {self.divergence!r}, batch of {self.X.shape[0]}")
+
+
+def make_network(rng, sizes, activations, divergence="l2", batch=4,
+                 label="a random network") -> Network:
+    """Draw weights, biases, inputs and targets; keep relu inputs off 0."""
+    for _ in range(50):
+        weights = [_normal(rng, (m, n), 1 / np.sqrt(m))
+                   for m, n in zip(sizes[:-1], sizes[1:])]
+        biases = [_normal(rng, (n,), 0.5) for n in sizes[1:]]
+        X = _normal(rng, (batch, sizes[0]))
+        layers = ref.forward(X, weights, biases, activations)
+        near_kink = any(
+            name == "relu" and np.abs(Z).min() < 1e-3
+            for name, (Z, _) in zip(activations, layers)
+        )
+        if not near_kink:
+            break
+    shape = (batch, sizes[-1])
+    kind = _TARGET_KIND.get(divergence, "real")
+    if divergence in ("kl", "cross_entropy") and sizes[-1] > 1:
+        kind = "one-hot"
+    d = _targets(kind, rng, shape)
+    return Network(label, X, d, weights, biases, list(activations), divergence)
+
+
+def _forward_check(what: str, points: int, sizes, activations, batch=4) -> Check:
+    def run(ctx: Context) -> None:
+        net = make_network(ctx.rng, sizes, activations, batch=batch)
+        got = ctx.call("forward", net.X, net.weights, net.biases, net.activations)
+        expected = ref.forward(net.X, net.weights, net.biases, net.activations)
+        try:
+            pairs = expect_sequence(got, len(expected), "forward(...)")
+            for k, (pair, (Z, Y)) in enumerate(zip(pairs, expected), start=1):
+                Z_got, Y_got = expect_sequence(pair, 2, f"layer {k}'s (Z_{k}, Y_{k})")
+                expect_array(Z_got, Z, f"Z_{k}")
+                expect_array(Y_got, Y, f"Y_{k}")
+        except CheckFailed as failure:
+            raise CheckFailed(f"on {net.describe()}:\n{failure.message}") from None
+
+    return property_check("forward", what, points, run)
+
+
+def _gradient_names(K: int) -> list[str]:
+    return [f"dweights[{k}]" for k in range(K)] + [f"dbiases[{k}]" for k in range(K)]
+
+
+def _expect_gradients(got: Any, net: Network) -> list[np.ndarray]:
+    """Check the structure of backward's result; return the 2K arrays."""
+    K = len(net.weights)
+    pair = expect_sequence(got, 2, "backward(...)")
+    dweights = expect_sequence(pair[0], K, "dweights")
+    dbiases = expect_sequence(pair[1], K, "dbiases")
+    arrays = dweights + dbiases
+    shapes = [W.shape for W in net.weights] + [b.shape for b in net.biases]
+    for name, array, shape in zip(_gradient_names(K), arrays, shapes):
+        expect_array(array, np.zeros(shape) if not isinstance(array, np.ndarray)
+                     or array.shape != shape else array, name)
+    return arrays
+
+
+def _backward_args(net: Network) -> tuple:
+    return (net.X, net.d, net.weights, net.biases, net.activations, net.divergence)
+
+
+def _backward_check(what: str, points: int, sizes, activations, divergence,
+                    batch=4) -> Check:
+    def run(ctx: Context) -> None:
+        net = make_network(ctx.rng, sizes, activations, divergence, batch)
+        got = ctx.call("backward", *_backward_args(net))
+        expected = ref.backward(*_backward_args(net))
+        try:
+            arrays = _expect_gradients(got, net)
+            names = _gradient_names(len(net.weights))
+            for name, array, want in zip(names, arrays, expected[0] + expected[1]):
+                expect_array(array, want, name)
+        except CheckFailed as failure:
+            raise CheckFailed(f"on {net.describe()}:\n{failure.message}") from None
+
+    return property_check("backward", what, points, run)
+
+
+def _own_loss_gradient(ctx: Context, net: Network) -> list[np.ndarray]:
+    """Finite differences of the submission's forward and empirical_risk."""
+    K = len(net.weights)
+    tensors = net.weights + net.biases
+    sizes = [t.size for t in tensors]
+    theta = np.concatenate([t.ravel() for t in tensors])
+
+    def unflatten(vector: np.ndarray) -> list[np.ndarray]:
+        parts = np.split(vector, np.cumsum(sizes)[:-1])
+        return [p.reshape(t.shape) for p, t in zip(parts, tensors)]
+
+    def losses(points: list[np.ndarray]) -> list[float]:
+        calls = []
+        for point in points:
+            params = unflatten(point)
+            calls.append((net.X, params[:K], params[K:], net.activations))
+        outputs = ctx.call_many("forward", calls)
+        risks = []
+        for layers in outputs:
+            last = expect_sequence(layers, K, "forward(...)")[-1]
+            risks.append((expect_sequence(last, 2, "forward(...)[-1]")[1], net.d,
+                          net.divergence))
+        values = ctx.call_many("empirical_risk", risks)
+        for value in values:
+            expect_float(value, float(np.asarray(value, dtype=float)),
+                         "empirical_risk(...)")
+        return [np.float64(v) for v in values]
+
+    return unflatten(central_differences(losses, theta))
+
+
+def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
+    def run(ctx: Context) -> str | None:
+        net = make_network(ctx.rng, sizes, activations, divergence, batch=3)
+        got = ctx.call("backward", *_backward_args(net))
+        arrays = _expect_gradients(got, net)
+        names = _gradient_names(len(net.weights))
+        try:
+            numeric = _own_loss_gradient(ctx, net)
+        except (SubmissionError, CheckFailed) as problem:
+            numeric = None
+            reason = getattr(problem, "message", str(problem)).splitlines()[0]
+        if numeric is not None:
+            texts = [
+                derivative_mismatch(a, n, name, DERIVATIVE_TOLERANCE)
+                for name, a, n in zip(names, arrays, numeric)
+            ]
+            texts = [t for t in texts if t]
+            if not texts:
+                return None
+            reason = "your backward does not match them"
+        expected = ref.backward(*_backward_args(net))
+        wrong = [
+            (name, text)
+            for name, array, want in zip(names, arrays, expected[0] + expected[1])
+            if (text := mismatch(array, want, name)) is not None
+        ]
+        if not wrong:
+            return (f"finite differences of your forward and empirical_risk were "
+                    f"not usable ({reason}), but backward matches the reference: "
+                    "fix forward or empirical_risk")
+        if numeric is None:
+            raise CheckFailed(
+                f"on {net.describe()}:\nyour forward and empirical_risk could not "
+                f"be differentiated ({reason}), and backward differs from the "
+                f"reference:\n{wrong[0][1]}")
+        raise CheckFailed(f"on {net.describe()}:\n" + "\n".join(texts))
+
+    return property_check("backward", what, points, run)
+
+
+def _step_args(ctx: Context, eta: float) -> tuple[Network, tuple]:
+    net = make_network(ctx.rng, (4, 5, 3), ["tanh", "identity"])
+    dweights = [_normal(ctx.rng, W.shape) for W in net.weights]
+    dbiases = [_normal(ctx.rng, b.shape) for b in net.biases]
+    return net, (net.weights, net.biases, dweights, dbiases, eta)
+
+
+def _expect_parameters(got: Any, expected: tuple, quantity: str) -> None:
+    weights, biases = expect_sequence(got, len(expected), quantity)[:2]
+    expect_close(weights, expected[0], "weights")
+    expect_close(biases, expected[1], "biases")
+
+
+def _step_values(eta: float):
+    def run(ctx: Context) -> None:
+        net, args = _step_args(ctx, eta)
+        got = ctx.call("gradient_descent_step", *args)
+        expected = ref.gradient_descent_step(*args)
+        try:
+            _expect_parameters(got, expected, "gradient_descent_step(...)")
+        except CheckFailed as failure:
+            raise CheckFailed(f"with eta = {eta} on {net.describe()}:\n"
+                              + failure.message) from None
+
+    return run
+
+
+def _arguments_unchanged(function: str, make_args: Callable[[Context], tuple]):
+    argument_names = {
+        "gradient_descent_step": ["weights", "biases", "dweights", "dbiases", "eta"],
+        "train": ["X", "d", "weights", "biases", "activations", "divergence", "eta",
+                  "epochs"],
+    }[function]
+
+    def run(ctx: Context) -> None:
+        outcome = ctx.sandbox.call(function, *make_args(ctx))
+        outcome.get()
+        if outcome.changed_args:
+            names = ", ".join(argument_names[i] for i in outcome.changed_args)
+            raise CheckFailed(
+                f"{function} replaced items of the list(s) {names} it was given; "
+                "build and return new lists instead"
+            )
+
+    return run
+
+
+def _train_args(ctx: Context, which: str, epochs: int = 5) -> tuple[Network, tuple]:
+    if which == "convex":
+        net = make_network(ctx.rng, (3, 2), ["identity"], "l2", batch=6,
+                           label="one identity layer")
+        eta = 0.1
+    else:
+        net = make_network(ctx.rng, (4, 5, 3), ["tanh", "softmax"],
+                           "cross_entropy", batch=6, label="a softmax classifier")
+        eta = 0.5
+    return net, (net.X, net.d, net.weights, net.biases, net.activations,
+                 net.divergence, eta, epochs)
+
+
+def _train_values(which: str, epochs: int = 5):
+    def run(ctx: Context) -> None:
+        net, args = _train_args(ctx, which, epochs)
+        got = ctx.call("train", *args)
+        expected = ref.train(*args)
+        try:
+            result = expect_sequence(got, 3, "train(...)")
+            _expect_parameters(result, expected, "train(...)")
+            losses = result[2]
+            if isinstance(losses, np.ndarray) and losses.ndim == 1:
+                losses = list(losses)
+            expect_close(losses, expected[2], "losses")
+        except CheckFailed as failure:
+            raise CheckFailed(f"after {epochs} epochs with eta = {args[6]} on "
+                              f"{net.describe()}:\n{failure.message}") from None
+
+    return run
+
+
+def _train_losses_before_steps(ctx: Context) -> None:
+    net, args = _train_args(ctx, "convex", epochs=3)
+    result = expect_sequence(ctx.call("train", *args), 3, "train(...)")
+    losses = result[2]
+    if isinstance(losses, np.ndarray) and losses.ndim == 1:
+        losses = list(losses)
+    losses = expect_sequence(losses, 3, "losses (with epochs = 3)")
+    initial = ref.empirical_risk(ref.forward(net.X, net.weights, net.biases,
+                                             net.activations)[-1][1], net.d, "l2")
+    try:
+        expect_float(losses[0], initial, "losses[0]")
+    except CheckFailed as failure:
+        raise CheckFailed(
+            failure.message + "\nlosses[0] must be the risk of the starting "
+            "weights, recorded before the first step") from None
+
+
+def _network_checks() -> list[Check]:
+    tanh_net = ["tanh", "identity"]
+    return [
+        _forward_check("one identity layer", 1, (3, 2), ["identity"]),
+        _forward_check("4 -> 5 -> 3 with a sigmoid hidden layer", 1, (4, 5, 3),
+                       ["sigmoid", "identity"]),
+        _forward_check("4 -> 5 -> 3 with a tanh hidden layer", 1, (4, 5, 3),
+                       tanh_net),
+        _forward_check("4 -> 5 -> 3 with a relu hidden layer", 1, (4, 5, 3),
+                       ["relu", "identity"]),
+        _forward_check("softmax output layer", 1, (4, 5, 3), ["relu", "softmax"]),
+        _forward_check("a batch of one", 1, (4, 5, 3), ["sigmoid", "softmax"],
+                       batch=1),
+        _forward_check("three layers mixing activations", 1, (2, 6, 4, 3),
+                       ["tanh", "relu", "sigmoid"]),
+        _forward_check("N equal to L and square layers", 1, (3, 3, 3),
+                       ["sigmoid", "tanh"], batch=3),
+        _backward_check("L2 with an identity output, 4 -> 5 -> 3", 2, (4, 5, 3),
+                        tanh_net, "l2"),
+        _backward_check("binary cross-entropy with a sigmoid output", 2,
+                        (4, 5, 1), ["relu", "sigmoid"], "bce"),
+        _backward_check("KL with a softmax output", 2, (4, 5, 3),
+                        ["sigmoid", "softmax"], "kl"),
+        _backward_check("cross-entropy with a softmax output, three layers", 2,
+                        (2, 6, 4, 3), ["tanh", "relu", "softmax"],
+                        "cross_entropy"),
+        _backward_check("a batch of one", 1, (4, 5, 3), tanh_net, "l2", batch=1),
+        _backward_check("N equal to L and square layers", 1, (3, 3, 3),
+                        ["sigmoid", "identity"], "l2", batch=3),
+        _backward_fd_check("agrees with finite differences of your forward and "
+                           "empirical_risk (L2, tanh)", 2, (4, 5, 3), tanh_net,
+                           "l2"),
+        _backward_fd_check("agrees with finite differences of your forward and "
+                           "empirical_risk (cross-entropy, relu and softmax)", 2,
+                           (4, 5, 3), ["relu", "softmax"], "cross_entropy"),
+        property_check("gradient_descent_step", "matches the reference", 2,
+                       _step_values(0.1)),
+        property_check("gradient_descent_step", "with eta = 0 returns equal "
+                       "values", 1, _step_values(0.0)),
+        property_check("gradient_descent_step", "leaves its arguments unchanged",
+                       1, _arguments_unchanged("gradient_descent_step",
+                                               lambda ctx: _step_args(ctx, 0.1)[1])),
+        property_check("train", "matches the reference on one identity layer "
+                       "with L2", 2, _train_values("convex")),
+        property_check("train", "matches the reference on a softmax classifier",
+                       2, _train_values("classifier")),
+        property_check("train", "losses[0] is the risk before the first step", 1,
+                       _train_losses_before_steps),
+        property_check("train", "leaves its arguments unchanged", 1,
+                       _arguments_unchanged("train",
+                                            lambda ctx: _train_args(ctx, "convex",
+                                                                    2)[1])),
+    ]
+
+
+def _checks() -> tuple[Check, ...]:
+    checks = (
+        _activation_checks()
+        + _softmax_checks()
+        + _divergence_checks()
+        + _softmax_cross_entropy_checks()
+        + [_risk_check(name) for name in _FUNCTION_OF]
+        + _network_checks()
+    )
+    order = {name: i for i, name in enumerate(FUNCTIONS)}
+    return tuple(sorted(checks, key=lambda c: order[c.function]))
+
+
+ASSIGNMENT = Assignment(
+    name="hw1",
+    title="hw1: learning a neural network",
+    functions=FUNCTIONS,
+    checks=_checks(),
+    seed=20261204,
+)
+
+for _function, _points in ASSIGNMENT.points_by_function().items():
+    if _points != RUBRIC[_function]:
+        raise RuntimeError(
+            f"hw1: the checks of {_function} carry {_points} points, "
+            f"the rubric says {RUBRIC[_function]}"
+        )

@@ -1,0 +1,219 @@
+"""The worker process: loads one submission and calls its functions.
+
+This file is run as a script by the grader, never imported by it::
+
+    python -I -B -u _worker.py READ_FD WRITE_FD LIMITS_JSON
+
+It reads requests from ``READ_FD`` and writes replies to ``WRITE_FD`` with the
+plain-data frames of ``_channel``. Its standard output and error are a pipe
+that the grader drains into a capped buffer, so nothing the submission prints
+can reach the replies. Resource limits are set here, before the submission is
+loaded, so that they bind the submission's code.
+
+Requests and replies:
+
+- ``{"op": "load", "path": P}`` -> ``{"kind": "loaded", "ok": bool,
+  "names": [...], "error": {...}}``
+- ``{"op": "calls", "calls": [[name, args], ...]}`` -> one ``{"kind":
+  "result", ...}`` reply per call, in order, each sent as soon as it is done
+  so that the grader times every call on its own.
+- ``{"op": "exit"}`` -> the worker exits.
+
+A result is ``{"kind": "result", "ok": True, "value": ..., "seconds": t,
+"changed_args": [i, ...]}`` (the list arguments whose items the call
+replaced, added or removed) or
+``{"kind": "result", "ok": False, "error": {"type", "message", "where",
+"line"}}`` where ``where`` names the submission's own file and line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _HERE)
+import _channel  # noqa: E402
+
+sys.path.remove(_HERE)
+del sys.modules["_channel"]
+
+MODULE_NAME = "submission"
+
+
+def _set_limits(limits: dict) -> None:
+    """Apply the resource limits the grader asked for; unknown ones are ignored."""
+    try:
+        import resource
+    except ImportError:  # not on this platform: the grader's time limit remains
+        return
+    table = {
+        "memory_bytes": "RLIMIT_AS",
+        "cpu_seconds": "RLIMIT_CPU",
+        "file_bytes": "RLIMIT_FSIZE",
+    }
+    for key, name in table.items():
+        value = limits.get(key)
+        if value is None or not hasattr(resource, name):
+            continue
+        which = getattr(resource, name)
+        try:
+            resource.setrlimit(which, (int(value), int(value)))
+        except (ValueError, OSError):
+            pass
+
+
+def _error_report(error: BaseException, path: str) -> dict:
+    """Describe an exception by the submission's own frame closest to it."""
+    where = None
+    line = None
+    function = None
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        if os.path.abspath(frame.filename) == path:
+            where = f"{os.path.basename(path)}, line {frame.lineno}, in {frame.name}"
+            line = (frame.line or "").strip() or None
+            function = frame.name
+            break
+    if isinstance(error, SyntaxError) and error.filename:
+        if os.path.abspath(error.filename) == path:
+            where = f"{os.path.basename(path)}, line {error.lineno}"
+            line = (error.text or "").strip() or None
+    try:
+        message = str(error)
+    except BaseException:  # a custom exception whose __str__ fails
+        message = ""
+    if isinstance(error, SyntaxError):
+        message = error.msg or message
+    return {
+        "type": type(error).__name__,
+        "message": message[:500],
+        "where": where,
+        "line": line[:200] if line else None,
+        "function": function,
+    }
+
+
+class Worker:
+    """Serves one submission over the channel."""
+
+    def __init__(self, read_fd: int, write_fd: int, max_bytes: int) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.max_bytes = max_bytes
+        self.module = None
+        self.path = ""
+
+    def send(self, message: dict) -> None:
+        try:
+            frame = _channel.encode(message, max_bytes=self.max_bytes, strict=False)
+        except _channel.ChannelError as error:
+            frame = _channel.encode(
+                {
+                    "kind": "result",
+                    "ok": False,
+                    "error": {
+                        "type": "ResultTooLarge",
+                        "message": str(error),
+                        "where": None,
+                        "line": None,
+                    },
+                }
+            )
+        _channel.write_frame(self.write_fd, frame)
+
+    def load(self, path: str) -> dict:
+        self.path = os.path.abspath(path)
+        try:
+            spec = importlib.util.spec_from_file_location(MODULE_NAME, self.path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[MODULE_NAME] = module
+            spec.loader.exec_module(module)
+        except BaseException as error:  # student code: anything can come out
+            return {
+                "kind": "loaded",
+                "ok": False,
+                "names": [],
+                "error": _error_report(error, self.path),
+            }
+        self.module = module
+        names = sorted(
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_") and callable(value)
+        )
+        return {"kind": "loaded", "ok": True, "names": names, "error": None}
+
+    def call(self, name: str, args: list) -> dict:
+        function = getattr(self.module, name, None)
+        if function is None or not callable(function):
+            return {
+                "kind": "result",
+                "ok": False,
+                "error": {
+                    "type": "MissingFunction",
+                    "message": f"the file does not define {name}",
+                    "where": None,
+                    "line": None,
+                },
+            }
+        # Arrays arrive read-only, so writing into one raises; lists do not,
+        # so their items are remembered to tell whether the call replaced any.
+        before = [list(a) if type(a) is list else None for a in args]
+        start = time.perf_counter()
+        try:
+            value = function(*args)
+        except BaseException as error:  # student code: anything can come out
+            return {
+                "kind": "result",
+                "ok": False,
+                "error": _error_report(error, self.path),
+            }
+        seconds = time.perf_counter() - start
+        changed = [
+            i
+            for i, (arg, items) in enumerate(zip(args, before))
+            if items is not None
+            and (len(arg) != len(items) or any(a is not b for a, b in zip(arg, items)))
+        ]
+        return {
+            "kind": "result",
+            "ok": True,
+            "value": value,
+            "seconds": seconds,
+            "changed_args": changed,
+        }
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request = _channel.read_frame(self.read_fd, max_bytes=self.max_bytes)
+            except _channel.ChannelClosed:
+                return
+            op = request.get("op") if isinstance(request, dict) else None
+            if op == "exit":
+                return
+            if op == "load":
+                self.send(self.load(request["path"]))
+            elif op == "calls":
+                for name, args in request["calls"]:
+                    self.send(self.call(name, list(args)))
+            else:
+                self.send({"kind": "error", "message": f"unknown request {op!r}"})
+
+
+def main(argv: list[str]) -> int:
+    read_fd, write_fd = int(argv[1]), int(argv[2])
+    limits = json.loads(argv[3]) if len(argv) > 3 else {}
+    _set_limits(limits)
+    max_bytes = int(limits.get("max_frame_bytes") or _channel.DEFAULT_MAX_FRAME_BYTES)
+    Worker(read_fd, write_fd, max_bytes).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,151 @@
+"""The assignment model: checks, their points, and what a check may do.
+
+An assignment is a tuple of `Check` objects. A check grades one submitted
+function (named first in the check's name, ``"softmax: rows sum to one"``),
+is worth whole points, and earns all of them or none. Its ``run`` receives a
+`Context` through which it calls the submission in the worker and draws
+seeded random inputs; it returns None or a note when the submission passes,
+and raises `checker.compare.CheckFailed` with an explanation when it does not.
+A `checker.sandbox.SubmissionError` raised by a call (not implemented, an
+exception, a timeout, ...) ends the check with that status.
+"""
+
+from __future__ import annotations
+
+import importlib
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .sandbox import CallOutcome, Sandbox
+
+__all__ = ["Check", "Assignment", "Context", "load_assignment", "ASSIGNMENTS"]
+
+#: Assignment name -> module defining ``ASSIGNMENT``.
+ASSIGNMENTS = {"hw1": "assignments.hw1_checks"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded check.
+
+    Attributes
+    ----------
+    name : str
+        ``"<function>: <what is checked>"``, unique in its assignment.
+    function : str
+        The submitted function whose points this check carries.
+    points : int
+        Points earned when the check passes.
+    run : callable
+        ``run(context) -> str | None``; see the module docstring.
+    """
+
+    name: str
+    function: str
+    points: int
+    run: Callable[[Context], str | None]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A named, ordered set of checks.
+
+    Attributes
+    ----------
+    name : str
+        Short name, e.g. ``"hw1"``.
+    title : str
+        One line shown above the report.
+    functions : tuple of str
+        The functions a submission defines, in handout order.
+    checks : tuple of Check
+        In report order.
+    seed : int
+        Base seed of the random inputs; each check derives its own from it
+        and its name, so a grade never changes between runs.
+    """
+
+    name: str
+    title: str
+    functions: tuple[str, ...]
+    checks: tuple[Check, ...]
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.checks]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"{self.name}: duplicate check names {duplicates}")
+        for check in self.checks:
+            if check.function not in self.functions:
+                raise ValueError(
+                    f"{self.name}: check {check.name!r} grades {check.function!r}, "
+                    "which is not one of the assignment's functions"
+                )
+            if not check.name.startswith(check.function + ": "):
+                raise ValueError(
+                    f"{self.name}: check {check.name!r} must start with "
+                    f"'{check.function}: '"
+                )
+
+    @property
+    def total_points(self) -> int:
+        return sum(c.points for c in self.checks)
+
+    def points_by_function(self) -> dict[str, int]:
+        """Points possible per function, in handout order."""
+        totals = dict.fromkeys(self.functions, 0)
+        for check in self.checks:
+            totals[check.function] += check.points
+        return totals
+
+
+def load_assignment(name: str) -> Assignment:
+    """Return the assignment registered under ``name``.
+
+    Raises
+    ------
+    KeyError
+        With the list of known names, when ``name`` is unknown.
+    """
+    if name not in ASSIGNMENTS:
+        known = ", ".join(sorted(ASSIGNMENTS))
+        raise KeyError(f"unknown assignment {name!r}; known assignments: {known}")
+    module = importlib.import_module(ASSIGNMENTS[name])
+    return module.ASSIGNMENT
+
+
+class Context:
+    """What a running check can use: the submission and a seeded generator.
+
+    Parameters
+    ----------
+    sandbox : Sandbox
+        The worker running the submission.
+    check : Check
+        The check being run.
+    seed : int
+        The assignment's base seed.
+    """
+
+    def __init__(self, sandbox: Sandbox, check: Check, seed: int) -> None:
+        self.sandbox = sandbox
+        self.check = check
+        derived = zlib.crc32(check.name.encode("utf-8")) ^ seed
+        self.rng = np.random.default_rng(derived)
+
+    def call(self, name: str, *args: Any) -> Any:
+        """Call a submitted function; return its value or raise its error."""
+        return self.sandbox.call(name, *args).get()
+
+    def outcomes(self, name: str, arg_lists: Sequence[tuple]) -> list[CallOutcome]:
+        """Call one submitted function on many argument tuples in one batch."""
+        return self.sandbox.call_many([(name, tuple(args)) for args in arg_lists])
+
+    def call_many(self, name: str, arg_lists: Sequence[tuple]) -> list[Any]:
+        """Like `outcomes`, but return the values, raising the first error."""
+        return [outcome.get() for outcome in self.outcomes(name, arg_lists)]

@@ -1,0 +1,313 @@
+"""Comparing a submission's values with expected ones, and saying how they differ.
+
+Every comparison happens in the grader, on values decoded from the worker.
+A mismatch is explained in the manner of ``numpy.testing.assert_allclose``:
+the quantity, the tolerances, how many elements are off out of how many, the
+worst element with its index, expected and got, and the largest absolute and
+relative differences. A wrong type or shape is one sentence of its own.
+
+Two error measures are used:
+
+- values: ``|got - expected| <= atol + rtol * |expected|`` elementwise, as in
+  ``numpy.isclose``;
+- derivatives against finite differences: ``|a - n| / max(1, |n|)``, with
+  ``a`` the analytic and ``n`` the numerical derivative. It is an absolute
+  error for small derivatives and a relative one for large ones, so a good
+  value is below the finite-difference error, about 1e-6 here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._channel import Unsupported
+
+__all__ = [
+    "CheckFailed",
+    "Tolerance",
+    "VALUE_TOLERANCE",
+    "FLOAT32_TOLERANCE",
+    "mismatch",
+    "expect_close",
+    "expect_array",
+    "expect_float",
+    "expect_sequence",
+    "derivative_mismatch",
+    "describe_value",
+]
+
+
+class CheckFailed(Exception):
+    """A check's verdict against the submission, with the explanation."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Tolerance:
+    """Relative and absolute tolerance of a value comparison."""
+
+    __slots__ = ("rtol", "atol")
+
+    def __init__(self, rtol: float, atol: float) -> None:
+        self.rtol = rtol
+        self.atol = atol
+
+    def __repr__(self) -> str:
+        return f"rtol={self.rtol:g}, atol={self.atol:g}"
+
+
+#: Values computed in float64 by a correct formula agree far below this.
+VALUE_TOLERANCE = Tolerance(rtol=1e-7, atol=1e-10)
+
+#: Used instead when the submission returns float32 arrays.
+FLOAT32_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-7)
+
+
+def describe_value(value: Any) -> str:
+    """Name the type (and shape) of a value in a few words."""
+    if isinstance(value, Unsupported):
+        return value.description
+    if isinstance(value, np.ndarray):
+        return f"an ndarray of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, np.generic):
+        return f"a numpy scalar of dtype {value.dtype}"
+    if value is None:
+        return "None"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"a {type(value).__name__}"
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    if not shape:
+        return ""
+    return "[" + ", ".join(str(i) for i in np.unravel_index(flat, shape)) + "]"
+
+
+def _number(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def mismatch(
+    got: np.ndarray,
+    expected: np.ndarray,
+    quantity: str,
+    tolerance: Tolerance = VALUE_TOLERANCE,
+) -> str | None:
+    """Explain how ``got`` differs from ``expected``, or return None if close.
+
+    Both must be arrays of the same shape. NaN and infinities match only the
+    same value at the same place.
+
+    Parameters
+    ----------
+    got, expected : ndarray
+        The submission's value and the expected one.
+    quantity : str
+        What is compared, e.g. ``"dweights[1]"``, used in the text.
+    tolerance : Tolerance
+        Elementwise ``|got - expected| <= atol + rtol * |expected|``.
+
+    Returns
+    -------
+    str or None
+        A multi-line explanation, or None when every element is close.
+    """
+    got = np.asarray(got, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.isclose(
+            got, expected, rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True
+        )
+    if close.all():
+        return None
+
+    bad = ~close
+    total = close.size
+    count = int(bad.sum())
+    with np.errstate(invalid="ignore", over="ignore"):
+        difference = np.abs(got - expected)
+        relative = difference / np.abs(expected)
+    lines = [
+        f"{quantity}: not equal to tolerance {tolerance}",
+        f"  mismatched elements: {count} / {total} ({100 * count / total:.3g}%)",
+    ]
+
+    not_finite = bad & ~np.isfinite(got)
+    if not_finite.any():
+        first = int(np.flatnonzero(not_finite)[0])
+        kinds = sorted({_number(v) for v in got.ravel()[not_finite.ravel()]})
+        lines.append(
+            f"  got {'/'.join(kinds)} in {int(not_finite.sum())} of them, first at "
+            f"{_index(first, got.shape) or 'the value'}: expected "
+            f"{_number(expected.ravel()[first])}"
+        )
+    finite_bad = bad & np.isfinite(difference)
+    if finite_bad.any():
+        masked = np.where(finite_bad, difference, -1.0)
+        worst = int(np.argmax(masked))
+        lines.append(
+            f"  worst at {_index(worst, got.shape) or 'the value'}: expected "
+            f"{_number(expected.ravel()[worst])}, got {_number(got.ravel()[worst])}"
+        )
+        max_relative = np.nanmax(np.where(finite_bad, relative, np.nan))
+        lines.append(
+            f"  max absolute difference: {_number(difference[finite_bad].max())}, "
+            f"max relative difference: {_number(max_relative)}"
+        )
+    if got.shape:
+        lines.append(f"  shape {got.shape}")
+    return "\n".join(lines)
+
+
+def _shape_sentence(got_shape: tuple, expected_shape: tuple, quantity: str) -> str:
+    text = f"{quantity}: expected shape {expected_shape}, got shape {got_shape}"
+    if len(got_shape) == 2 and got_shape[::-1] == expected_shape:
+        text += " (transposed?)"
+    elif got_shape == expected_shape + (1,) or got_shape + (1,) == expected_shape:
+        text += " (a trailing axis of length 1 too many or too few)"
+    return text
+
+
+def expect_array(
+    got: Any,
+    expected: np.ndarray,
+    quantity: str,
+    tolerance: Tolerance = VALUE_TOLERANCE,
+) -> None:
+    """Raise `CheckFailed` unless ``got`` is an array close to ``expected``.
+
+    Boolean and integer arrays are accepted and compared by value; float32
+    arrays are compared at `FLOAT32_TOLERANCE` with a sentence that says so.
+    """
+    expected = np.asarray(expected)
+    if not isinstance(got, np.ndarray):
+        raise CheckFailed(
+            f"{quantity}: expected an ndarray of shape {expected.shape}, "
+            f"got {describe_value(got)}"
+        )
+    if got.shape != expected.shape:
+        raise CheckFailed(_shape_sentence(got.shape, expected.shape, quantity))
+    note = ""
+    if got.dtype == np.float32 or got.dtype == np.float16:
+        tolerance = FLOAT32_TOLERANCE
+        note = (
+            f"\n  note: {quantity} is {got.dtype}; the contract asks for float64, "
+            f"so it is compared at the looser tolerance {tolerance}"
+        )
+    text = mismatch(got, expected, quantity, tolerance)
+    if text is not None:
+        raise CheckFailed(text + note)
+
+
+def expect_float(
+    got: Any, expected: float, quantity: str, tolerance: Tolerance = VALUE_TOLERANCE
+) -> None:
+    """Raise `CheckFailed` unless ``got`` is one real number close to ``expected``.
+
+    Python floats and ints, numpy real scalars and 0-d arrays are accepted.
+    """
+    is_number = isinstance(got, (int, float, np.integer, np.floating)) and not (
+        isinstance(got, bool)
+    )
+    if isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "iuf":
+        is_number = True
+    if not is_number:
+        raise CheckFailed(f"{quantity}: expected a float, got {describe_value(got)}")
+    text = mismatch(np.asarray(got), np.asarray(expected), quantity, tolerance)
+    if text is not None:
+        raise CheckFailed(text)
+
+
+def expect_close(
+    got: Any,
+    expected: Any,
+    quantity: str,
+    tolerance: Tolerance = VALUE_TOLERANCE,
+) -> None:
+    """Compare nested values: arrays, floats, and lists or tuples of them.
+
+    The expected value gives the structure: a list or tuple expects a list or
+    a tuple of the same length (either kind is accepted), compared element by
+    element with the element's index in the quantity's name.
+    """
+    if isinstance(expected, (list, tuple)):
+        items = expect_sequence(got, len(expected), quantity)
+        for index, (g, e) in enumerate(zip(items, expected)):
+            expect_close(g, e, f"{quantity}[{index}]", tolerance)
+    elif isinstance(expected, np.ndarray):
+        expect_array(got, expected, quantity, tolerance)
+    else:
+        expect_float(got, float(expected), quantity, tolerance)
+
+
+def expect_sequence(got: Any, length: int, quantity: str) -> list:
+    """Return ``got`` as a list if it is a list or tuple of ``length`` items."""
+    if not isinstance(got, (list, tuple)):
+        raise CheckFailed(
+            f"{quantity}: expected a list of {length} items, got {describe_value(got)}"
+        )
+    if len(got) != length:
+        raise CheckFailed(
+            f"{quantity}: expected a list of {length} items, got {len(got)} items"
+        )
+    return list(got)
+
+
+def derivative_mismatch(
+    analytic: np.ndarray,
+    numeric: np.ndarray,
+    quantity: str,
+    tolerance: float,
+    excluded: np.ndarray | None = None,
+) -> str | None:
+    """Compare a derivative with finite differences, or return None if close.
+
+    The error of each element is ``|a - n| / max(1, |n|)``; elements marked
+    in ``excluded`` (coordinates at a kink, where finite differences are not
+    a derivative) are left out and counted in the text.
+
+    Parameters
+    ----------
+    analytic, numeric : ndarray
+        The derivative and its finite-difference estimate, same shape.
+    quantity : str
+        What is compared, used in the text.
+    tolerance : float
+        Largest error accepted.
+    excluded : ndarray of bool, optional
+        Elements not to compare.
+
+    Returns
+    -------
+    str or None
+        A multi-line explanation, or None.
+    """
+    analytic = np.asarray(analytic, dtype=float)
+    numeric = np.asarray(numeric, dtype=float)
+    keep = np.ones(analytic.shape, bool) if excluded is None else ~excluded
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.abs(analytic - numeric) / np.maximum(1.0, np.abs(numeric))
+    error = np.where(np.isnan(error) & keep, np.inf, error)
+    bad = keep & ~(error <= tolerance)
+    if not bad.any():
+        return None
+
+    count = int(bad.sum())
+    worst = int(np.argmax(np.where(bad, error, -1.0)))
+    lines = [
+        f"{quantity}: differs from finite differences "
+        f"(error |a - n| / max(1, |n|) above {tolerance:g})",
+        f"  mismatched elements: {count} / {int(keep.sum())}",
+        f"  worst at {_index(worst, analytic.shape) or 'the value'}: finite "
+        f"differences {_number(numeric.ravel()[worst])}, yours "
+        f"{_number(analytic.ravel()[worst])}",
+    ]
+    skipped = analytic.size - int(keep.sum())
+    if skipped:
+        lines.append(f"  {skipped} element(s) at a kink were not compared")
+    return "\n".join(lines)

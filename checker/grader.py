@@ -1,0 +1,98 @@
+"""Grading one submission: run every check of an assignment, collect results.
+
+The submission runs in a `checker.sandbox.Sandbox`; the checks run here, in
+the grader's process, and judge the values the worker sends back. Whatever the
+submission does, `grade` returns a `checker.results.GradeReport`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from .assignment import Assignment, Check, Context
+from .compare import CheckFailed
+from .results import CheckResult, GradeReport, Status
+from .sandbox import ErrorKind, Limits, Sandbox, SubmissionError
+
+__all__ = ["grade"]
+
+log = logging.getLogger(__name__)
+
+_STATUS_OF_ERROR = {
+    ErrorKind.NOT_IMPLEMENTED: Status.NOT_IMPLEMENTED,
+    ErrorKind.MISSING: Status.MISSING,
+    ErrorKind.LOAD: Status.NOT_LOADED,
+    ErrorKind.EXCEPTION: Status.ERROR,
+    ErrorKind.TIMEOUT: Status.TIMED_OUT,
+    ErrorKind.CRASH: Status.CRASHED,
+    ErrorKind.REFUSED: Status.REFUSED,
+}
+
+
+def _run_check(check: Check, sandbox: Sandbox, seed: int) -> CheckResult:
+    started = time.perf_counter()
+    status = Status.PASSED
+    message = ""
+    try:
+        note = check.run(Context(sandbox, check, seed))
+        message = note or ""
+    except CheckFailed as failure:
+        status = Status.FAILED
+        message = failure.message
+    except SubmissionError as error:
+        status = _STATUS_OF_ERROR[error.kind]
+        message = error.message
+    except Exception as error:  # a bug in a check must not stop the grading
+        log.exception("check %r raised", check.name)
+        status = Status.INTERNAL
+        message = (
+            f"the grader's check itself failed ({type(error).__name__}: {error}); "
+            "this is not your fault, please report it to your instructor"
+        )
+    score = float(check.points) if status is Status.PASSED else 0.0
+    return CheckResult(
+        name=check.name,
+        function=check.function,
+        max_score=float(check.points),
+        score=score,
+        status=status,
+        message=message,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def grade(
+    submission: str | os.PathLike,
+    assignment: Assignment,
+    limits: Limits | None = None,
+) -> GradeReport:
+    """Grade one submission file against an assignment.
+
+    Parameters
+    ----------
+    submission : path-like
+        The student's ``.py`` file. It is loaded only in the worker process.
+    assignment : Assignment
+        The checks to run.
+    limits : Limits, optional
+        Time and resource limits of the worker.
+
+    Returns
+    -------
+    GradeReport
+        One result per check, in the assignment's order.
+    """
+    started = time.perf_counter()
+    report = GradeReport(assignment=assignment.name, submission=str(submission))
+    with Sandbox(submission, limits) as sandbox:
+        for check in assignment.checks:
+            result = _run_check(check, sandbox, assignment.seed)
+            log.debug("%s: %s in %.3f s", check.name, result.status, result.seconds)
+            report.results.append(result)
+        report.printed = sandbox.printed()
+        if sandbox.load_error is not None:
+            report.load_error = sandbox.load_error.message
+    report.execution_time = time.perf_counter() - started
+    return report

@@ -1,0 +1,152 @@
+"""Report writers: the terminal table and Gradescope's results.json.
+
+Each writer takes a finished `checker.results.GradeReport` and returns text;
+none of them prints. The CLI decides where the text goes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from tabulate import tabulate
+
+from .results import CheckResult, GradeReport, Status
+
+__all__ = ["render_terminal", "render_gradescope", "format_points"]
+
+#: How many lines of a failure's explanation the terminal shows.
+_MAX_FAILURE_LINES = 12
+
+#: How many characters of the submission's printed output the terminal shows.
+_MAX_PRINTED_CHARS = 2000
+
+
+def format_points(points: float) -> str:
+    """Whole points without decimals, others with at most two."""
+    return f"{points:.0f}" if float(points).is_integer() else f"{points:.2f}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _status_text(result: CheckResult) -> str:
+    return "ok" if result.passed else result.status.value.upper()
+
+
+def _not_implemented(report: GradeReport) -> list[str]:
+    """Functions all of whose checks ended as not implemented."""
+    statuses: dict[str, set[Status]] = {}
+    for r in report.results:
+        statuses.setdefault(r.function, set()).add(r.status)
+    return [f for f, s in statuses.items() if s == {Status.NOT_IMPLEMENTED}]
+
+
+def render_terminal(report: GradeReport, verbose: bool = False) -> str:
+    """Render the report as a table, the failures explained, and the total.
+
+    Parameters
+    ----------
+    report : GradeReport
+        The finished grading.
+    verbose : bool
+        Also show the notes of passing checks and each check's time.
+    """
+    lines = [f"{report.assignment}: grading {report.submission}", ""]
+    rows = []
+    for r in report.results:
+        row = [r.name, f"{format_points(r.score)}/{format_points(r.max_score)}",
+               _status_text(r)]
+        if verbose:
+            row.append(f"{r.seconds:.2f}s")
+        rows.append(row)
+    headers = ["check", "points", "status"] + (["time"] if verbose else [])
+    lines.append(tabulate(rows, headers=headers, tablefmt="simple"))
+
+    if report.load_error:
+        lines += ["", f"Your file could not be loaded: {report.load_error}",
+                  "No function could be checked. Fix this first, then run the "
+                  "checker again."]
+
+    unimplemented = set(_not_implemented(report))
+    if unimplemented and not report.load_error:
+        names = [f for f in dict.fromkeys(r.function for r in report.results)
+                 if f in unimplemented]
+        lines += ["", f"Not implemented yet ({_plural(len(names), 'function')}): "
+                  + ", ".join(names) + ".",
+                  "Replace the `raise NotImplementedError` in each with your code."]
+
+    failures = [r for r in report.results
+                if not r.passed and r.function not in unimplemented
+                and r.status is not Status.NOT_LOADED]
+    if failures:
+        lines += ["", "Failures", "--------"]
+        for r in failures:
+            lines.append(f"{r.name} ({format_points(r.score)}/"
+                         f"{format_points(r.max_score)}, {r.status.value})")
+            explanation = r.message.splitlines() or [r.status.value]
+            if len(explanation) > _MAX_FAILURE_LINES:
+                hidden = len(explanation) - _MAX_FAILURE_LINES
+                explanation = explanation[:_MAX_FAILURE_LINES] + [
+                    f"[... {hidden} more lines]"]
+            lines += ["    " + line for line in explanation]
+            lines.append("")
+        lines.pop()
+
+    notes = [r for r in report.results if r.passed and r.message]
+    if verbose and notes:
+        lines += ["", "Notes", "-----"]
+        for r in notes:
+            lines.append(f"{r.name}: {r.message}")
+
+    if report.printed.strip():
+        printed = report.printed
+        if len(printed) > _MAX_PRINTED_CHARS:
+            printed = printed[:_MAX_PRINTED_CHARS] + "\n[... output cut]"
+        lines += ["", "Your code printed:"]
+        lines += ["  | " + line for line in printed.rstrip().splitlines()]
+
+    lines += ["", summary_line(report)]
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(report: GradeReport) -> str:
+    """One line: the total and how many checks passed and failed."""
+    counts = Counter(r.passed for r in report.results)
+    total = len(report.results)
+    return (
+        f"Total: {format_points(report.score)}/{format_points(report.max_score)} "
+        f"({counts[True]} of {_plural(total, 'check')} passed, "
+        f"{counts[False]} failed) in {report.execution_time:.1f} s"
+    )
+
+
+def render_gradescope(report: GradeReport) -> str:
+    """Render the report in Gradescope's results.json format.
+
+    The top level holds ``score``, ``execution_time`` and ``tests``; each test
+    has ``name``, ``score``, ``max_score``, ``status`` ("passed" or
+    "failed") and ``output``.
+    """
+    tests = []
+    for r in report.results:
+        output = r.message
+        if not r.passed:
+            output = f"{r.status.value}: {r.message}" if r.message else r.status.value
+        tests.append({
+            "name": r.name,
+            "score": r.score,
+            "max_score": r.max_score,
+            "status": "passed" if r.passed else "failed",
+            "output": output,
+        })
+    document = {
+        "score": report.score,
+        "execution_time": round(report.execution_time, 3),
+        "output": summary_line(report),
+        "tests": tests,
+    }
+    if report.load_error:
+        document["output"] += f"\nYour file could not be loaded: {report.load_error}"
+    return json.dumps(document, indent=2) + "\n"

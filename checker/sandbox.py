@@ -1,0 +1,584 @@
+"""Running a submission in a separate worker process.
+
+The grader never imports a submission. `Sandbox` starts a worker process
+(``_worker.py``) that loads the file and calls its functions on request; the
+arguments and results cross a pair of pipes as plain-data frames
+(``_channel``), and every call has a time limit measured by the grader. When
+the worker hangs, crashes, exits or is killed, the call that was running fails
+with the reason, the worker is replaced on the next call, and the grading goes
+on.
+
+What a submission's call can end in is a `CallOutcome`: a value, or a
+`SubmissionError` whose ``kind`` says what went wrong (see `ErrorKind`).
+
+Known limits: the resource limits (memory, CPU time, file size) rely on
+``setrlimit`` and so on a POSIX system; elsewhere only the time limit holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from . import _channel
+
+__all__ = ["Limits", "ErrorKind", "SubmissionError", "CallOutcome", "Sandbox"]
+
+log = logging.getLogger(__name__)
+
+_WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits on the worker process.
+
+    Parameters
+    ----------
+    call_seconds : float
+        Wall-clock time limit for one call of a submitted function.
+    load_seconds : float
+        Wall-clock time limit for loading (importing) the submission.
+    memory_bytes : int or None
+        Address-space limit of the worker (``RLIMIT_AS``).
+    cpu_seconds : int or None
+        CPU-time limit of the worker over its whole life (``RLIMIT_CPU``).
+    file_bytes : int or None
+        Largest file the worker may write (``RLIMIT_FSIZE``).
+    output_bytes : int
+        How much of what the submission prints is kept for the report.
+    max_frame_bytes : int
+        Largest message accepted from the worker.
+    timeouts_before_skip : int
+        After this many timeouts of one function, further direct calls of it
+        fail at once instead of waiting out the limit again.
+    """
+
+    call_seconds: float = 5.0
+    load_seconds: float = 10.0
+    memory_bytes: int | None = 4 * 2**30
+    cpu_seconds: int | None = 120
+    file_bytes: int | None = 16 * 2**20
+    output_bytes: int = 64 * 2**10
+    max_frame_bytes: int = _channel.DEFAULT_MAX_FRAME_BYTES
+    timeouts_before_skip: int = 2
+
+
+class ErrorKind(str, Enum):
+    """Why a call of the submission did not give a usable value."""
+
+    NOT_IMPLEMENTED = "not implemented"
+    MISSING = "missing"
+    LOAD = "not loaded"
+    EXCEPTION = "error"
+    TIMEOUT = "timed out"
+    CRASH = "crashed"
+    REFUSED = "refused"
+
+
+class SubmissionError(Exception):
+    """A call of the submission that gave no value.
+
+    Parameters
+    ----------
+    kind : ErrorKind
+        The category, used as the check's status.
+    message : str
+        One line for the student: what happened and where.
+    function : str
+        The submitted function that was called.
+    """
+
+    def __init__(self, kind: ErrorKind, message: str, function: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.function = function
+
+
+@dataclass
+class CallOutcome:
+    """The value a call returned, or the error that stopped it.
+
+    ``changed_args`` lists the positions of list arguments whose items the
+    call replaced, added or removed (array arguments are read-only).
+    """
+
+    value: Any = None
+    error: SubmissionError | None = None
+    seconds: float = 0.0
+    changed_args: tuple[int, ...] = ()
+
+    def get(self) -> Any:
+        """Return the value, or raise the call's `SubmissionError`."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+@dataclass
+class _Output:
+    """A capped record of what the worker printed."""
+
+    limit: int
+    chunks: list[bytes] = field(default_factory=list)
+    kept: int = 0
+    total: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, data: bytes) -> None:
+        with self.lock:
+            self.total += len(data)
+            room = self.limit - self.kept
+            if room > 0:
+                self.chunks.append(data[:room])
+                self.kept += min(room, len(data))
+
+    def text(self) -> str:
+        with self.lock:
+            text = b"".join(self.chunks).decode("utf-8", errors="replace")
+            dropped = self.total - self.kept
+        if dropped:
+            text += f"\n[... {dropped} more bytes of output not shown]"
+        return text
+
+
+def _drain(stream: Any, output: _Output) -> None:
+    try:
+        while True:
+            data = stream.read1(65536) if hasattr(stream, "read1") else stream.read(1)
+            if not data:
+                return
+            output.add(data)
+    except (OSError, ValueError):
+        return
+
+
+def _scrubbed_environment(home: str) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    # Some processors need these for OpenBLAS to compute correct results.
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def _describe_exit(returncode: int | None) -> str:
+    """Say how the worker ended, as the end of "the worker ..."."""
+    if returncode is None:
+        return "stopped answering"
+    if returncode < 0:
+        number = -returncode
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        if number == getattr(signal, "SIGXCPU", None):
+            return f"was killed by {name} (CPU-time limit)"
+        if number == getattr(signal, "SIGXFSZ", None):
+            return f"was killed by {name} (file-size limit)"
+        return f"was killed by {name}"
+    return f"exited with status {returncode}"
+
+
+def _error_from_report(report: dict, function: str) -> SubmissionError:
+    kind_name = report.get("type", "Exception")
+    message = report.get("message") or ""
+    where = report.get("where")
+    line = report.get("line")
+
+    raised_in = report.get("function")
+    if kind_name == "NotImplementedError":
+        if raised_in and raised_in != function and raised_in != "<module>":
+            text = f"{function} calls {raised_in}, which is not implemented yet"
+        else:
+            text = f"{function} is not implemented yet"
+        return SubmissionError(ErrorKind.NOT_IMPLEMENTED, text, function)
+    if kind_name == "MissingFunction":
+        return SubmissionError(
+            ErrorKind.MISSING, f"the file does not define {function}", function
+        )
+    if kind_name == "ResultTooLarge":
+        return SubmissionError(
+            ErrorKind.REFUSED, f"{function} returned {message}", function
+        )
+
+    text = f"{function} raised {kind_name}"
+    if message:
+        text += f": {message}"
+    if where:
+        text += f" ({where}"
+        text += f": {line})" if line else ")"
+    if kind_name == "ValueError" and "read-only" in message:
+        text += "; it writes into one of its arguments, which must stay unchanged"
+    return SubmissionError(ErrorKind.EXCEPTION, text, function)
+
+
+class Sandbox:
+    """A worker process running one submission, replaced when it fails.
+
+    Parameters
+    ----------
+    submission : path-like
+        The student's ``.py`` file.
+    limits : Limits, optional
+        Time, memory and size limits.
+
+    Examples
+    --------
+    >>> with Sandbox("hw1.py") as box:  # doctest: +SKIP
+    ...     Y = box.call("softmax", Z).get()
+    """
+
+    def __init__(self, submission: str | os.PathLike, limits: Limits | None = None):
+        self.submission = Path(submission).resolve()
+        self.limits = limits or Limits()
+        self.output = _Output(self.limits.output_bytes)
+        self.load_error: SubmissionError | None = None
+        self.names: frozenset[str] = frozenset()
+        self.restarts = 0
+        self._timeouts: dict[str, int] = {}
+        self._process: subprocess.Popen | None = None
+        self._home: tempfile.TemporaryDirectory | None = None
+        self._to_worker = -1
+        self._from_worker = -1
+        self._drainer: threading.Thread | None = None
+        self._loaded_once = False
+
+    # -- life cycle ---------------------------------------------------------
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        self._home = tempfile.TemporaryDirectory(prefix="nncheck-worker-")
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        worker_limits = {
+            "memory_bytes": self.limits.memory_bytes,
+            "cpu_seconds": self.limits.cpu_seconds,
+            "file_bytes": self.limits.file_bytes,
+            "max_frame_bytes": self.limits.max_frame_bytes,
+        }
+        command = [
+            sys.executable,
+            "-I",  # isolated: no PYTHON* variables, no user site, no script dir
+            "-B",
+            "-u",  # unbuffered, so what is printed before a crash is kept
+            str(_WORKER_SCRIPT),
+            str(request_read),
+            str(reply_write),
+            json.dumps(worker_limits),
+        ]
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=self._home.name,
+                env=_scrubbed_environment(self._home.name),
+                pass_fds=(request_read, reply_write),
+                start_new_session=True,
+            )
+        finally:
+            os.close(request_read)
+            os.close(reply_write)
+        self._to_worker = request_write
+        self._from_worker = reply_read
+        self._drainer = threading.Thread(
+            target=_drain, args=(self._process.stdout, self.output), daemon=True
+        )
+        self._drainer.start()
+        log.debug("started worker %d for %s", self._process.pid, self.submission)
+
+    def _stop(self) -> int | None:
+        """Kill the worker and everything it started; return its exit status."""
+        process = self._process
+        if process is None:
+            return None
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                process.kill()
+        try:
+            returncode = process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        else:
+            # The worker is gone; children it left in its group go with it.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for fd in (self._to_worker, self._from_worker):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._to_worker = self._from_worker = -1
+        if self._drainer is not None:
+            self._drainer.join(timeout=2)
+            self._drainer = None
+        if process.stdout is not None:
+            process.stdout.close()
+        if self._home is not None:
+            self._home.cleanup()
+            self._home = None
+        self._process = None
+        return returncode
+
+    def close(self) -> None:
+        """Ask the worker to exit, then make sure it and its children are gone."""
+        if self._process is not None and self._process.poll() is None:
+            try:
+                _channel.write_frame(self._to_worker, _channel.encode({"op": "exit"}))
+                self._process.wait(timeout=1)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._stop()
+
+    def _lost_worker(self) -> str:
+        """Stop a worker that failed and say how it ended ("exited with ...")."""
+        returncode = self._stop()
+        self.restarts += 1
+        return _describe_exit(returncode)
+
+    def ensure_loaded(self) -> None:
+        """Start a worker and load the submission in it, unless it is running.
+
+        Raises
+        ------
+        SubmissionError
+            With kind ``LOAD`` when the file cannot be loaded; the error is
+            kept and raised again by every later call without a new attempt.
+        """
+        if self.load_error is not None:
+            raise self.load_error
+        if self._process is not None and self._process.poll() is None:
+            return
+        if self._process is not None:
+            self._stop()
+        deadline = time.monotonic() + self.limits.load_seconds
+        try:
+            self._start()
+            self._send({"op": "load", "path": str(self.submission)})
+            reply = self._receive(deadline)
+        except _channel.ChannelTimeout:
+            self._fail_load(
+                f"loading the file timed out after {self.limits.load_seconds:g} s "
+                "(is there code at module level that never ends?)"
+            )
+        except (_channel.ChannelError, OSError) as error:
+            how = self._lost_worker()
+            self._fail_load(f"the worker {how} while loading the file ({error})")
+        if not isinstance(reply, dict) or reply.get("kind") != "loaded":
+            self._fail_load("the worker sent an unexpected reply while loading")
+        if not reply.get("ok"):
+            report = reply.get("error") or {}
+            self._fail_load(_load_message(report, self.submission.name))
+        names = reply.get("names") or []
+        self.names = frozenset(n for n in names if isinstance(n, str))
+        self._loaded_once = True
+
+    def _fail_load(self, message: str) -> None:
+        self._stop()
+        self.load_error = SubmissionError(ErrorKind.LOAD, message)
+        raise self.load_error
+
+    def _send(self, message: Any) -> None:
+        frame = _channel.encode(message, max_bytes=self.limits.max_frame_bytes)
+        _channel.write_frame(self._to_worker, frame)
+
+    def _receive(self, deadline: float) -> Any:
+        return _channel.read_frame(
+            self._from_worker,
+            deadline=deadline,
+            max_bytes=self.limits.max_frame_bytes,
+        )
+
+    # -- calls ----------------------------------------------------------------
+
+    def call(self, name: str, *args: Any) -> CallOutcome:
+        """Call one submitted function with plain-data arguments."""
+        return self.call_many([(name, args)])[0]
+
+    def call_many(self, calls: list[tuple[str, tuple]]) -> list[CallOutcome]:
+        """Call submitted functions in order in one round trip.
+
+        Each call has its own time limit. A call that times out or kills the
+        worker fails with the reason; the calls after it in the batch are run
+        in a fresh worker.
+
+        Parameters
+        ----------
+        calls : list of (str, tuple)
+            Function names and their positional arguments.
+
+        Returns
+        -------
+        list of CallOutcome
+            One outcome per call, in order.
+        """
+        outcomes: list[CallOutcome] = []
+        while len(outcomes) < len(calls):
+            outcomes.extend(self._run_batch(calls[len(outcomes) :]))
+        return outcomes
+
+    def _skip_reason(self, name: str) -> SubmissionError | None:
+        count = self._timeouts.get(name, 0)
+        if count >= self.limits.timeouts_before_skip:
+            return SubmissionError(
+                ErrorKind.TIMEOUT,
+                f"{name} was not run again: it already timed out {count} times "
+                f"(limit {self.limits.call_seconds:g} s per call)",
+                name,
+            )
+        return None
+
+    def _run_batch(self, calls: list[tuple[str, tuple]]) -> list[CallOutcome]:
+        """Run calls until the batch ends or the worker is lost; return outcomes.
+
+        Returns at least one outcome, so that the caller always progresses.
+        """
+        skip = self._skip_reason(calls[0][0])
+        if skip is not None:
+            return [CallOutcome(error=skip)]
+        try:
+            self.ensure_loaded()
+        except SubmissionError as error:
+            return [
+                CallOutcome(error=SubmissionError(error.kind, error.message, name))
+                for name, _ in calls
+            ]
+
+        # Send only up to the first function that is to be skipped.
+        runnable = []
+        for name, args in calls:
+            if self._skip_reason(name) is not None:
+                break
+            runnable.append((name, args))
+        try:
+            self._send({"op": "calls", "calls": [[n, list(a)] for n, a in runnable]})
+        except (OSError, _channel.ChannelError) as error:
+            how = self._lost_worker()
+            return [CallOutcome(error=self._crash(runnable[0][0], how))]
+
+        outcomes = []
+        for name, _ in runnable:
+            started = time.monotonic()
+            deadline = started + self.limits.call_seconds
+            try:
+                reply = self._receive(deadline)
+            except _channel.ChannelTimeout:
+                self._timeouts[name] = self._timeouts.get(name, 0) + 1
+                self._lost_worker()
+                outcomes.append(
+                    CallOutcome(
+                        error=SubmissionError(
+                            ErrorKind.TIMEOUT,
+                            f"{name} timed out after {self.limits.call_seconds:g} s",
+                            name,
+                        ),
+                        seconds=self.limits.call_seconds,
+                    )
+                )
+                return outcomes
+            except _channel.ChannelClosed:
+                how = self._lost_worker()
+                outcomes.append(CallOutcome(error=self._crash(name, how)))
+                return outcomes
+            except _channel.ChannelError as error:
+                self._lost_worker()
+                outcomes.append(
+                    CallOutcome(
+                        error=SubmissionError(
+                            ErrorKind.REFUSED,
+                            f"{name} returned a value the grader refuses: {error}",
+                            name,
+                        )
+                    )
+                )
+                return outcomes
+            outcomes.append(self._outcome(name, reply, time.monotonic() - started))
+        return outcomes
+
+    def _crash(self, name: str, how: str) -> SubmissionError:
+        text = f"the worker {how} while running {name}"
+        if "SIGKILL" in how and self.limits.memory_bytes:
+            text += " (the system may have run out of memory)"
+        return SubmissionError(ErrorKind.CRASH, text, name)
+
+    def _outcome(self, name: str, reply: Any, seconds: float) -> CallOutcome:
+        if not isinstance(reply, dict) or reply.get("kind") != "result":
+            self._lost_worker()
+            return CallOutcome(
+                error=SubmissionError(
+                    ErrorKind.REFUSED, f"{name}: the worker sent a malformed reply", name
+                )
+            )
+        if reply.get("ok"):
+            changed = reply.get("changed_args")
+            if not isinstance(changed, list):
+                changed = []
+            return CallOutcome(
+                value=reply.get("value"),
+                seconds=seconds,
+                changed_args=tuple(i for i in changed if type(i) is int),
+            )
+        report = reply.get("error")
+        if not isinstance(report, dict):
+            report = {}
+        error = _error_from_report(report, name)
+        if report.get("type") == "MemoryError":
+            error.message += " (the worker's memory limit is " + (
+                f"{self.limits.memory_bytes / 2**30:g} GiB)"
+            )
+        return CallOutcome(error=error, seconds=seconds)
+
+    def printed(self) -> str:
+        """What the submission printed so far, capped by the limits."""
+        return self.output.text()
+
+
+def _load_message(report: dict, filename: str) -> str:
+    kind = report.get("type", "Exception")
+    message = report.get("message") or ""
+    where = report.get("where")
+    line = report.get("line")
+    if kind in ("SystemExit", "KeyboardInterrupt"):
+        text = f"the file raised {kind} while being loaded"
+    else:
+        text = f"the file could not be loaded: {kind}"
+        if message:
+            text += f": {message}"
+    if where:
+        text += f" ({where}"
+        text += f": {line})" if line else ")"
+    elif filename:
+        text += f" (in {filename})"
+    return text
