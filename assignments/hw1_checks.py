@@ -572,11 +572,19 @@ def _divergence_checks() -> list[Check]:
     return checks
 
 
+_FIXED_LOGIT_TARGETS = np.array([[0.0, 0.0, 0.0, 1.0], [0.25, 0.25, 0.25, 0.25],
+                                 [0.0, 1.0, 0.0, 0.0]])
+
+
+# Targets on logits whose softmax underflows to 0: log(softmax(Z)) gives -inf.
+_LARGE_LOGIT_TARGETS = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0],
+                                 [0.0, 0.0, 1.0]])
+
+
 def _logit_cases(which: str):
     def cases(rng) -> list[Case]:
         if which == "fixed":
-            return [Case("fixed inputs", (_FIXED_SOFTMAX,
-                                          _FIXED_DIVERGENCE["kl"][1][[0, 1, 0]]))]
+            return [Case("fixed inputs", (_FIXED_SOFTMAX, _FIXED_LOGIT_TARGETS))]
         if which == "random":
             return [
                 Case(f"random one-hot targets, {label}",
@@ -584,8 +592,8 @@ def _logit_cases(which: str):
                 for label, shape in _BATCHES
             ]
         if which == "large":
-            return [Case("logits of +-1000 and 1e5",
-                         (_LARGE_SOFTMAX, _one_hot(rng, _LARGE_SOFTMAX.shape)))]
+            return [Case("logits of +-1000 and 1e5, targets on small logits",
+                         (_LARGE_SOFTMAX, _LARGE_LOGIT_TARGETS))]
         shape = (3, 4)
         return [Case("random probability targets",
                      (_normal(rng, shape, 2.0), _probabilities(rng, shape)))]

@@ -129,7 +129,7 @@ def mismatch(
     bad = ~close
     total = close.size
     count = int(bad.sum())
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         difference = np.abs(got - expected)
         relative = difference / np.abs(expected)
     lines = [

@@ -185,7 +185,7 @@ BUGS: tuple[Bug, ...] = (
         id="kl_no_zero_guard",
         description="kl_divergence computes d log(d / y) everywhere, so the zeros "
         "of a one-hot target give 0 * log 0 = nan.",
-        old="    # 0 log 0 = 0: where d is 0 take log(1 / 1) = 0 instead of log(0 / y)\n"
+        old="    # 0 log 0 = 0: where d is 0 use log(1 / 1) = 0, not log(0 / y)\n"
         "    safe_d = np.where(d > 0, d, 1.0)\n"
         "    safe_Y = np.where(d > 0, Y, 1.0)\n"
         "    return np.sum(d * np.log(safe_d / safe_Y), axis=1)",

@@ -112,7 +112,7 @@ def bce_divergence_derivative(Y, d):
 def kl_divergence(Y, d):
     Y = np.asarray(Y, dtype=float)
     d = np.asarray(d, dtype=float)
-    # 0 log 0 = 0: where d is 0 take log(1 / 1) = 0 instead of log(0 / y)
+    # 0 log 0 = 0: where d is 0 use log(1 / 1) = 0, not log(0 / y)
     safe_d = np.where(d > 0, d, 1.0)
     safe_Y = np.where(d > 0, Y, 1.0)
     return np.sum(d * np.log(safe_d / safe_Y), axis=1)

@@ -1,0 +1,179 @@
+"""Grading real submissions end to end: the handout, correct and buggy files."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bugs import BUGS, CONTRACT, apply
+from conftest import HANDOUT, SUBMISSIONS, edit, typical_source
+
+from assignments.hw1_checks import RUBRIC
+from checker import Status, grade
+from checker.sandbox import Limits
+
+CORRECT = ["correct_loops.py", "correct_stable.py", "correct_typical.py"]
+
+
+def lost_points(report) -> set[str]:
+    return {f for f, (earned, possible) in report.by_function().items() if earned < possible}
+
+
+def test_the_rubric_totals_100_and_covers_every_function(hw1):
+    assert hw1.total_points == 100
+    assert hw1.points_by_function() == RUBRIC
+    assert set(RUBRIC) == set(CONTRACT)
+    for check in hw1.checks:
+        assert check.name.startswith(check.function + ": ")
+
+
+def test_the_handout_documents_the_rubric():
+    text = HANDOUT.read_text(encoding="utf-8")
+    docstring = text.split('"""')[1]
+    table = dict(
+        (name, int(points))
+        for name, points in re.findall(r"^\s+([a-z_0-9]+)\s+(\d+)\s*$", docstring, re.M)
+    )
+    assert table == RUBRIC
+
+
+def test_the_untouched_handout_scores_zero_with_every_check_not_implemented(hw1):
+    report = grade(HANDOUT, hw1)
+    assert report.score == 0
+    assert report.max_score == 100
+    assert {r.status for r in report.results} == {Status.NOT_IMPLEMENTED}
+    assert report.load_error is None
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_a_correct_submission_scores_100(hw1, name):
+    report = grade(SUBMISSIONS / name, hw1)
+    failed = [(r.name, r.message) for r in report.results if not r.passed]
+    assert failed == []
+    assert report.score == 100
+
+
+def test_grading_twice_gives_the_same_results(hw1, write_submission):
+    path = write_submission(apply(BUGS[0], typical_source()))
+    first, second = grade(path, hw1), grade(path, hw1)
+    strip = lambda report: [(r.name, r.score, r.status, r.message) for r in report.results]  # noqa: E731
+    assert strip(first) == strip(second)
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[b.id for b in BUGS])
+def test_a_bug_costs_points_where_it_is_and_nowhere_else(hw1, write_submission, bug):
+    report = grade(write_submission(apply(bug, typical_source())), hw1)
+    lost = lost_points(report)
+    assert bug.broken <= lost, f"not caught in {sorted(bug.broken - lost)}"
+    innocent = lost - bug.broken - bug.callers
+    assert not innocent, f"points lost in untouched functions {sorted(innocent)}"
+    for r in report.results:
+        if not r.passed:
+            assert r.message, f"{r.name} failed without an explanation"
+
+
+# Broken submissions: what goes wrong, which functions it affects, how they fail.
+BROKEN = [
+    pytest.param(
+        lambda s: s + "\ndef oops(:\n    pass\n",
+        set(CONTRACT),
+        Status.NOT_LOADED,
+        "SyntaxError",
+        id="syntax-error",
+    ),
+    pytest.param(
+        lambda s: edit(s, "import numpy as np\n", "import numpy as np\nimport torch_x\n"),
+        set(CONTRACT),
+        Status.NOT_LOADED,
+        "ModuleNotFoundError: No module named 'torch_x'",
+        id="import-error",
+    ),
+    pytest.param(
+        lambda s: edit(s, "import numpy as np\n", "import numpy as np\nimport sys\n")
+        + "\nsys.exit(0)\n",
+        set(CONTRACT),
+        Status.NOT_LOADED,
+        "SystemExit while being loaded",
+        id="sys-exit-at-import",
+    ),
+    pytest.param(
+        lambda s: edit(s, "def gradient_descent_step(", "def gradient_step("),
+        {"gradient_descent_step", "train"},
+        None,
+        "does not define gradient_descent_step",
+        id="missing-function",
+    ),
+    pytest.param(
+        lambda s: edit(s, "np.outer(s[n], s[n])", "np.outer(s[n], s[n + 1])"),
+        {"softmax_jacobian", "backward", "train"},
+        Status.ERROR,
+        "softmax_jacobian raised IndexError: index",
+        id="exception",
+    ),
+    pytest.param(
+        lambda s: edit(s, "    return np.ones_like(z, dtype=float)", "    return [1.0] * len(z)"),
+        {"identity_derivative", "backward", "train"},
+        None,
+        "expected an ndarray",
+        id="wrong-type",
+    ),
+    pytest.param(
+        lambda s: edit(
+            s,
+            "    return 0.5 * np.sum((Y - d) ** 2, axis=1)",
+            "    return 0.5 * np.sum((Y - d) ** 2, axis=1, keepdims=True)",
+        ),
+        {"l2_divergence", "empirical_risk", "train"},
+        None,
+        "expected shape",
+        id="wrong-shape",
+    ),
+    pytest.param(
+        lambda s: edit(
+            s,
+            "    return np.tanh(np.asarray(z, dtype=float))",
+            "    z = np.asarray(z, dtype=float)\n"
+            "    return (np.exp(2 * z) - 1) / (np.exp(2 * z) + 1)",
+        ),
+        {"tanh"},
+        None,
+        "got nan",
+        id="nan-output",
+    ),
+    pytest.param(
+        lambda s: edit(s, "    s = sigmoid(z)\n    return s * (1 - s)", "    while True:\n        pass"),
+        {"sigmoid_derivative", "backward", "train"},
+        Status.TIMED_OUT,
+        "timed out after 1 s",
+        id="infinite-loop",
+    ),
+    pytest.param(
+        lambda s: edit(s, "import numpy as np\n", "import os\n\nimport numpy as np\n").replace(
+            "    # the d log d part doesn't depend on Y\n", "    os._exit(7)\n"
+        ),
+        {"kl_divergence_derivative", "backward", "train"},
+        Status.CRASHED,
+        "exited with status 7",
+        id="process-exit",
+    ),
+]
+
+
+@pytest.mark.parametrize("change, affected, status, text", BROKEN)
+def test_a_broken_submission_fails_only_what_it_affects(
+    hw1, write_submission, change, affected, status, text
+):
+    path = write_submission(change(typical_source()))
+    report = grade(path, hw1, Limits(call_seconds=1.0))
+    lost = lost_points(report)
+    assert lost <= affected, f"unexpected losses in {sorted(lost - affected)}"
+    first = min(affected, key=CONTRACT.index)
+    own = [r for r in report.results if r.function == first and not r.passed]
+    assert own, f"{first} kept all its points"
+    messages = "\n".join(r.message for r in report.results if not r.passed)
+    assert text in messages
+    assert "Traceback" not in messages
+    if status is not None:
+        assert status in {r.status for r in own}
+    if status is Status.NOT_LOADED:
+        assert report.load_error and text in report.load_error

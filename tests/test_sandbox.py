@@ -1,0 +1,246 @@
+"""The worker process: every way a call can end, and the worker's isolation."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from checker._channel import Unsupported
+from checker.sandbox import ErrorKind, Limits, Sandbox
+
+TOY = '''
+import os
+import sys
+import time
+
+import numpy as np
+
+print("loaded")
+
+
+def double(x):
+    return 2 * x
+
+
+def stub(x):
+    raise NotImplementedError
+
+
+def calls_stub(x):
+    return stub(x) + 1
+
+
+def broken(x):
+    return x / undefined_name
+
+
+def forever(x):
+    while True:
+        pass
+
+
+def exits(x):
+    os._exit(3)
+
+
+def raises_system_exit(x):
+    sys.exit(4)
+
+
+def interrupts(x):
+    raise KeyboardInterrupt
+
+
+def writes_in_place(x):
+    x += 1
+    return x
+
+
+def replaces_list_item(items):
+    items[0] = 0
+    return items
+
+
+def chatty(x):
+    print("x is", x.shape)
+    return x
+
+
+def where_am_i(x):
+    return [os.getcwd(), os.environ.get("SECRET_TOKEN", ""), sys.flags.isolated]
+
+
+def huge(x):
+    return np.ones(10**10)
+
+
+def recurses(x):
+    return recurses(x)
+
+
+def child_left_behind(x):
+    child = os.fork()
+    if child == 0:
+        time.sleep(60)
+        os._exit(0)
+    return child
+'''
+
+
+@pytest.fixture
+def box(tmp_path):
+    path = tmp_path / "toy.py"
+    path.write_text(TOY)
+    with Sandbox(path, Limits(call_seconds=1.0)) as sandbox:
+        yield sandbox
+
+
+def test_a_value_comes_back(box):
+    got = box.call("double", np.arange(3.0)).get()
+    np.testing.assert_array_equal(got, [0.0, 2.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    "name, kind, text",
+    [
+        ("stub", ErrorKind.NOT_IMPLEMENTED, "stub is not implemented yet"),
+        ("calls_stub", ErrorKind.NOT_IMPLEMENTED, "calls_stub calls stub, which is"),
+        ("missing", ErrorKind.MISSING, "does not define missing"),
+        ("broken", ErrorKind.EXCEPTION, "NameError: name 'undefined_name'"),
+        ("raises_system_exit", ErrorKind.EXCEPTION, "SystemExit: 4"),
+        ("interrupts", ErrorKind.EXCEPTION, "KeyboardInterrupt"),
+        ("writes_in_place", ErrorKind.EXCEPTION, "must stay unchanged"),
+        ("huge", ErrorKind.EXCEPTION, "MemoryError"),
+        ("recurses", ErrorKind.EXCEPTION, "RecursionError"),
+        ("exits", ErrorKind.CRASH, "exited with status 3 while running exits"),
+    ],
+)
+def test_each_failure_is_one_line_with_its_reason(box, name, kind, text):
+    outcome = box.call(name, np.arange(3.0))
+    assert outcome.error is not None
+    assert outcome.error.kind is kind
+    assert text in outcome.error.message
+    assert "\n" not in outcome.error.message
+    # The worker is still usable (or replaced) afterwards.
+    np.testing.assert_array_equal(box.call("double", np.ones(1)).get(), [2.0])
+
+
+def test_an_exception_names_the_submission_file_and_line(box):
+    message = box.call("broken", np.ones(1)).error.message
+    assert "toy.py, line 24, in broken: return x / undefined_name" in message
+
+
+def test_a_hanging_call_times_out_and_is_then_skipped(box):
+    started = time.monotonic()
+    first = box.call("forever", np.ones(1))
+    assert first.error.kind is ErrorKind.TIMEOUT
+    assert "timed out after 1 s" in first.error.message
+    box.call("forever", np.ones(1))
+    third = box.call("forever", np.ones(1))
+    assert "already timed out 2 times" in third.error.message
+    assert time.monotonic() - started < 4
+    assert box.call("double", np.ones(1)).get()[0] == 2.0
+
+
+def test_a_batch_goes_on_in_a_new_worker_after_a_crash(box):
+    outcomes = box.call_many(
+        [("double", (np.ones(1),)), ("exits", (np.ones(1),)), ("double", (np.ones(1),))]
+    )
+    assert outcomes[0].value[0] == 2.0
+    assert outcomes[1].error.kind is ErrorKind.CRASH
+    assert outcomes[2].value[0] == 2.0
+    assert box.restarts == 1
+
+
+def test_replaced_list_items_are_reported(box):
+    outcome = box.call("replaces_list_item", [np.ones(1), np.ones(1)])
+    assert outcome.changed_args == (0,)
+    assert box.call("double", np.ones(1)).changed_args == ()
+
+
+def test_printed_output_is_captured_and_capped(tmp_path):
+    path = tmp_path / "loud.py"
+    path.write_text("def shout(n):\n    print('x' * n)\n    return n\n")
+    with Sandbox(path, Limits(output_bytes=100)) as box:
+        assert box.call("shout", 10_000).get() == 10_000
+        text = box.printed()
+    assert text.startswith("x" * 100)
+    assert "more bytes of output not shown" in text
+
+
+def test_the_worker_runs_isolated_in_a_scratch_folder(box, monkeypatch):
+    cwd, token, isolated = box.call("where_am_i", np.ones(1)).get()
+    assert cwd != os.getcwd() and "nncheck-worker-" in cwd
+    assert token == ""
+    assert isolated == 1
+
+
+def test_the_worker_does_not_inherit_secrets_from_the_environment(tmp_path):
+    os.environ["SECRET_TOKEN"] = "hunter2"
+    try:
+        path = tmp_path / "toy.py"
+        path.write_text(TOY)
+        with Sandbox(path) as box:
+            assert box.call("where_am_i", np.ones(1)).get()[1] == ""
+    finally:
+        del os.environ["SECRET_TOKEN"]
+
+
+def test_unsupported_results_are_marked_not_trusted(tmp_path):
+    path = tmp_path / "odd.py"
+    path.write_text(
+        "import numpy as np\n"
+        "class Yes:\n    def __eq__(self, other):\n        return True\n"
+        "def odd(x):\n    return Yes()\n"
+    )
+    with Sandbox(path) as box:
+        got = box.call("odd", 1).get()
+    assert isinstance(got, Unsupported)
+    assert "Yes" in got.description
+
+
+@pytest.mark.parametrize(
+    "source, text",
+    [
+        ("def f(:\n", "SyntaxError"),
+        ("import a_module_that_does_not_exist\n", "ModuleNotFoundError"),
+        ("import sys\nsys.exit(1)\n", "SystemExit while being loaded"),
+        ("import os\nos._exit(5)\n", "exited with status 5 while loading"),
+        ("while True:\n    pass\n", "loading the file timed out"),
+    ],
+    ids=["syntax", "import", "sys-exit", "os-exit", "loop"],
+)
+def test_a_file_that_cannot_load_fails_every_call_with_one_reason(
+    tmp_path, source, text
+):
+    path = tmp_path / "bad.py"
+    path.write_text(source)
+    with Sandbox(path, Limits(load_seconds=1.0)) as box:
+        first = box.call("f", 1)
+        second = box.call("g", 1)
+    assert first.error.kind is ErrorKind.LOAD and text in first.error.message
+    assert second.error.message == first.error.message
+    assert box.restarts <= 1
+
+
+def test_processes_left_by_the_submission_are_killed_with_the_worker(box):
+    child = box.call("child_left_behind", np.ones(1)).get()
+    assert child > 0
+    assert _alive(child)
+    box.close()
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    """True if the process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
