@@ -36,8 +36,8 @@ import reference as ref
 from checker.assignment import Assignment, Check, Context
 from checker.compare import (
     CheckFailed,
-    describe_value,
     derivative_mismatch,
+    describe_value,
     expect_array,
     expect_close,
     expect_float,
@@ -351,47 +351,104 @@ def _kink_free_points(rng) -> list[Case]:
 def _activation_checks() -> list[Check]:
     A = "activation"
     return [
-        values_check("identity", "matches the reference on fixed inputs", 1,
-                     _fixed_activation, A),
-        values_check("identity", "matches the reference on random inputs of "
-                     "several shapes", 1, _random_activation, A),
-        values_check("identity_derivative", "matches the reference on fixed "
-                     "inputs", 1, _fixed_activation, A),
-        derivative_check("identity_derivative", "identity", 1, _smooth_points, A,
-                         "elementwise"),
-        values_check("sigmoid", "matches the reference on fixed inputs", 1,
-                     _fixed_activation, A),
-        values_check("sigmoid", "matches the reference on random inputs of "
-                     "several shapes", 1, _random_activation, A),
-        values_check("sigmoid", "finite and correct at +-1000", 1,
-                     _large_activation, A),
-        values_check("sigmoid_derivative", "matches the reference on fixed "
-                     "inputs", 1, _fixed_activation, A),
-        values_check("sigmoid_derivative", "finite and correct at +-1000", 1,
-                     _large_activation, A),
-        derivative_check("sigmoid_derivative", "sigmoid", 1, _smooth_points, A,
-                         "elementwise"),
-        values_check("tanh", "matches the reference on fixed inputs", 1,
-                     _fixed_activation, A),
-        values_check("tanh", "matches the reference on random inputs and at "
-                     "+-1000", 1, lambda rng: _random_activation(rng)
-                     + _large_activation(rng), A),
-        values_check("tanh_derivative", "matches the reference on fixed inputs",
-                     1, _fixed_activation, A),
-        values_check("tanh_derivative", "finite and correct at +-1000", 1,
-                     _large_activation, A),
-        derivative_check("tanh_derivative", "tanh", 1, _smooth_points, A,
-                         "elementwise"),
-        values_check("relu", "matches the reference on fixed inputs and exact "
-                     "zeros", 1, lambda rng: _fixed_activation(rng)
-                     + _zeros_activation(rng), A),
-        values_check("relu", "matches the reference on random inputs of several "
-                     "shapes", 1, _random_activation, A),
-        values_check("relu_derivative", "matches the reference on fixed inputs",
-                     1, _fixed_activation, A),
+        values_check(
+            "identity", "matches the reference on fixed inputs", 1, _fixed_activation, A
+        ),
+        values_check(
+            "identity",
+            "matches the reference on random inputs of several shapes",
+            1,
+            _random_activation,
+            A,
+        ),
+        values_check(
+            "identity_derivative",
+            "matches the reference on fixed inputs",
+            1,
+            _fixed_activation,
+            A,
+        ),
+        derivative_check(
+            "identity_derivative", "identity", 1, _smooth_points, A, "elementwise"
+        ),
+        values_check(
+            "sigmoid", "matches the reference on fixed inputs", 1, _fixed_activation, A
+        ),
+        values_check(
+            "sigmoid",
+            "matches the reference on random inputs of several shapes",
+            1,
+            _random_activation,
+            A,
+        ),
+        values_check(
+            "sigmoid", "finite and correct at +-1000", 1, _large_activation, A
+        ),
+        values_check(
+            "sigmoid_derivative",
+            "matches the reference on fixed inputs",
+            1,
+            _fixed_activation,
+            A,
+        ),
+        values_check(
+            "sigmoid_derivative",
+            "finite and correct at +-1000",
+            1,
+            _large_activation,
+            A,
+        ),
+        derivative_check(
+            "sigmoid_derivative", "sigmoid", 1, _smooth_points, A, "elementwise"
+        ),
+        values_check(
+            "tanh", "matches the reference on fixed inputs", 1, _fixed_activation, A
+        ),
+        values_check(
+            "tanh",
+            "matches the reference on random inputs and at +-1000",
+            1,
+            lambda rng: _random_activation(rng) + _large_activation(rng),
+            A,
+        ),
+        values_check(
+            "tanh_derivative",
+            "matches the reference on fixed inputs",
+            1,
+            _fixed_activation,
+            A,
+        ),
+        values_check(
+            "tanh_derivative", "finite and correct at +-1000", 1, _large_activation, A
+        ),
+        derivative_check(
+            "tanh_derivative", "tanh", 1, _smooth_points, A, "elementwise"
+        ),
+        values_check(
+            "relu",
+            "matches the reference on fixed inputs and exact zeros",
+            1,
+            lambda rng: _fixed_activation(rng) + _zeros_activation(rng),
+            A,
+        ),
+        values_check(
+            "relu",
+            "matches the reference on random inputs of several shapes",
+            1,
+            _random_activation,
+            A,
+        ),
+        values_check(
+            "relu_derivative",
+            "matches the reference on fixed inputs",
+            1,
+            _fixed_activation,
+            A,
+        ),
         values_check("relu_derivative", "is 0 at z = 0", 1, _zeros_activation, A),
-        derivative_check("relu_derivative", "relu", 1, _kink_free_points, A,
-                         "elementwise"),
+        derivative_check(
+            "relu_derivative", "relu", 1, _kink_free_points, A, "elementwise"
+        ),
     ]
 
 
@@ -399,10 +456,17 @@ def _activation_checks() -> list[Check]:
 # Softmax
 
 
-_FIXED_SOFTMAX = np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0],
-                           [-1.0, 0.5, 2.0, -3.0]])
-_LARGE_SOFTMAX = np.array([[1000.0, 1000.0, 999.0], [-1000.0, 0.0, 1000.0],
-                           [1e5, 0.0, -1e5], [1e5, 1e5 - 1.0, 1e5 - 2.0]])
+_FIXED_SOFTMAX = np.array(
+    [[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [-1.0, 0.5, 2.0, -3.0]]
+)
+_LARGE_SOFTMAX = np.array(
+    [
+        [1000.0, 1000.0, 999.0],
+        [-1000.0, 0.0, 1000.0],
+        [1e5, 0.0, -1e5],
+        [1e5, 1e5 - 1.0, 1e5 - 2.0],
+    ]
+)
 
 
 def _fixed_softmax(rng) -> list[Case]:
@@ -435,32 +499,56 @@ def _softmax_rows_sum_to_one(ctx: Context) -> None:
         raise CheckFailed(
             "the rows of softmax(z) should be probability vectors; for z of shape "
             f"{z.shape} the row sums are {np.array2string(sums, precision=6)}"
-            + (" (check the axis you normalise over)" if
-               np.allclose(Y.sum(axis=0), 1.0) else "")
+            + (
+                " (check the axis you normalise over)"
+                if np.allclose(Y.sum(axis=0), 1.0)
+                else ""
+            )
         )
 
 
 def _softmax_checks() -> list[Check]:
     S = "softmax"
     return [
-        values_check("softmax", "matches the reference on fixed inputs", 1,
-                     _fixed_softmax, S),
-        values_check("softmax", "matches the reference on a batch of one", 1,
-                     _batch_of_one, S),
-        values_check("softmax", "matches the reference on random batches, N "
-                     "equal to L and not", 1, _softmax_batches, S),
-        values_check("softmax", "no overflow for entries of 1000 and 1e5", 2,
-                     _large_softmax, S),
+        values_check(
+            "softmax", "matches the reference on fixed inputs", 1, _fixed_softmax, S
+        ),
+        values_check(
+            "softmax", "matches the reference on a batch of one", 1, _batch_of_one, S
+        ),
+        values_check(
+            "softmax",
+            "matches the reference on random batches, N equal to L and not",
+            1,
+            _softmax_batches,
+            S,
+        ),
+        values_check(
+            "softmax", "no overflow for entries of 1000 and 1e5", 2, _large_softmax, S
+        ),
         property_check("softmax", "rows sum to one", 1, _softmax_rows_sum_to_one),
-        values_check("softmax_jacobian", "matches the reference on fixed inputs",
-                     2, _fixed_softmax, S),
-        values_check("softmax_jacobian", "matches the reference on random "
-                     "batches of one and several", 2,
-                     lambda rng: _batch_of_one(rng) + _softmax_batches(rng), S),
-        derivative_check("softmax_jacobian", "softmax", 2,
-                         lambda rng: [Case("random inputs",
-                                           (_normal(rng, (3, 4), 2.0),))],
-                         S, "jacobian"),
+        values_check(
+            "softmax_jacobian",
+            "matches the reference on fixed inputs",
+            2,
+            _fixed_softmax,
+            S,
+        ),
+        values_check(
+            "softmax_jacobian",
+            "matches the reference on random batches of one and several",
+            2,
+            lambda rng: _batch_of_one(rng) + _softmax_batches(rng),
+            S,
+        ),
+        derivative_check(
+            "softmax_jacobian",
+            "softmax",
+            2,
+            lambda rng: [Case("random inputs", (_normal(rng, (3, 4), 2.0),))],
+            S,
+            "jacobian",
+        ),
     ]
 
 
@@ -469,8 +557,12 @@ def _softmax_checks() -> list[Check]:
 
 
 def _targets(kind: str, rng, shape) -> np.ndarray:
-    return {"real": _normal, "binary": _binary, "one-hot": _one_hot,
-            "probability": _probabilities}[kind](rng, shape)
+    return {
+        "real": _normal,
+        "binary": _binary,
+        "one-hot": _one_hot,
+        "probability": _probabilities,
+    }[kind](rng, shape)
 
 
 def _outputs(divergence: str, rng, shape) -> np.ndarray:
@@ -482,19 +574,35 @@ def _outputs(divergence: str, rng, shape) -> np.ndarray:
 
 
 _FIXED_DIVERGENCE = {
-    "l2": (np.array([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]]),
-           np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]])),
-    "bce": (np.array([[0.9, 0.2, 0.5], [0.3, 0.6, 0.99]]),
-            np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])),
-    "kl": (np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]),
-           np.array([[1.0, 0.0, 0.0], [0.5, 0.25, 0.25]])),
-    "cross_entropy": (np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]),
-                      np.array([[1.0, 0.0, 0.0], [0.5, 0.25, 0.25]])),
+    "l2": (
+        np.array([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]]),
+        np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]]),
+    ),
+    "bce": (
+        np.array([[0.9, 0.2, 0.5], [0.3, 0.6, 0.99]]),
+        np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]),
+    ),
+    "kl": (
+        np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]),
+        np.array([[1.0, 0.0, 0.0], [0.5, 0.25, 0.25]]),
+    ),
+    "cross_entropy": (
+        np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]),
+        np.array([[1.0, 0.0, 0.0], [0.5, 0.25, 0.25]]),
+    ),
 }
-_TARGET_KIND = {"l2": "real", "bce": "binary", "kl": "one-hot",
-                "cross_entropy": "one-hot"}
-_FUNCTION_OF = {"l2": "l2_divergence", "bce": "bce_divergence",
-                "kl": "kl_divergence", "cross_entropy": "cross_entropy"}
+_TARGET_KIND = {
+    "l2": "real",
+    "bce": "binary",
+    "kl": "one-hot",
+    "cross_entropy": "one-hot",
+}
+_FUNCTION_OF = {
+    "l2": "l2_divergence",
+    "bce": "bce_divergence",
+    "kl": "kl_divergence",
+    "cross_entropy": "cross_entropy",
+}
 
 
 def _divergence_cases(divergence: str, which: str):
@@ -504,17 +612,25 @@ def _divergence_cases(divergence: str, which: str):
         if which == "random":
             kind = _TARGET_KIND[divergence]
             return [
-                Case(f"random {kind} targets, {label}",
-                     (_outputs(divergence, rng, shape), _targets(kind, rng, shape)))
+                Case(
+                    f"random {kind} targets, {label}",
+                    (_outputs(divergence, rng, shape), _targets(kind, rng, shape)),
+                )
                 for label, shape in _BATCHES
             ]
         if which == "fd":
             shape = (3, 4)
-            kind = "probability" if divergence in ("kl", "cross_entropy") else (
-                _TARGET_KIND[divergence])
-            return [Case(f"random {kind} targets",
-                         (_outputs(divergence, rng, shape),
-                          _targets(kind, rng, shape)))]
+            kind = (
+                "probability"
+                if divergence in ("kl", "cross_entropy")
+                else (_TARGET_KIND[divergence])
+            )
+            return [
+                Case(
+                    f"random {kind} targets",
+                    (_outputs(divergence, rng, shape), _targets(kind, rng, shape)),
+                )
+            ]
         raise ValueError(which)
 
     return cases
@@ -522,22 +638,34 @@ def _divergence_cases(divergence: str, which: str):
 
 def _special_divergence_cases(divergence: str):
     """The third value check of each divergence, each on its own trap."""
+
     def cases(rng) -> list[Case]:
         if divergence == "l2":
             Y = _normal(rng, (4, 3))
             return [Case("Y equal to d", (Y, Y.copy()))]
         if divergence == "bce":
             shape = (6, 1)
-            return [Case("binary targets with L = 1",
-                         (_outputs("bce", rng, shape), _binary(rng, shape)))]
+            return [
+                Case(
+                    "binary targets with L = 1",
+                    (_outputs("bce", rng, shape), _binary(rng, shape)),
+                )
+            ]
         if divergence == "kl":
             shape = (5, 4)
-            return [Case("one-hot targets (0 log 0 = 0)",
-                         (_outputs("kl", rng, shape), _one_hot(rng, shape)))]
+            return [
+                Case(
+                    "one-hot targets (0 log 0 = 0)",
+                    (_outputs("kl", rng, shape), _one_hot(rng, shape)),
+                )
+            ]
         shape = (5, 4)
-        return [Case("probability targets",
-                     (_outputs(divergence, rng, shape),
-                      _probabilities(rng, shape)))]
+        return [
+            Case(
+                "probability targets",
+                (_outputs(divergence, rng, shape), _probabilities(rng, shape)),
+            )
+        ]
 
     return cases
 
@@ -556,29 +684,62 @@ def _divergence_checks() -> list[Check]:
     for divergence, function in _FUNCTION_OF.items():
         derivative = f"{function}_derivative"
         checks += [
-            values_check(function, "matches the reference on fixed inputs", 1,
-                         _divergence_cases(divergence, "fixed"), D),
-            values_check(function, "matches the reference on random batches", 1,
-                         _divergence_cases(divergence, "random"), D),
-            values_check(function, _SPECIAL_TITLE[divergence], 1,
-                         _special_divergence_cases(divergence), D),
-            values_check(derivative, "matches the reference on fixed inputs", 1,
-                         _divergence_cases(divergence, "fixed"), D),
-            values_check(derivative, "matches the reference on random batches",
-                         1, _divergence_cases(divergence, "random"), D),
-            derivative_check(derivative, function, 1,
-                             _divergence_cases(divergence, "fd"), D, "per-sample"),
+            values_check(
+                function,
+                "matches the reference on fixed inputs",
+                1,
+                _divergence_cases(divergence, "fixed"),
+                D,
+            ),
+            values_check(
+                function,
+                "matches the reference on random batches",
+                1,
+                _divergence_cases(divergence, "random"),
+                D,
+            ),
+            values_check(
+                function,
+                _SPECIAL_TITLE[divergence],
+                1,
+                _special_divergence_cases(divergence),
+                D,
+            ),
+            values_check(
+                derivative,
+                "matches the reference on fixed inputs",
+                1,
+                _divergence_cases(divergence, "fixed"),
+                D,
+            ),
+            values_check(
+                derivative,
+                "matches the reference on random batches",
+                1,
+                _divergence_cases(divergence, "random"),
+                D,
+            ),
+            derivative_check(
+                derivative,
+                function,
+                1,
+                _divergence_cases(divergence, "fd"),
+                D,
+                "per-sample",
+            ),
         ]
     return checks
 
 
-_FIXED_LOGIT_TARGETS = np.array([[0.0, 0.0, 0.0, 1.0], [0.25, 0.25, 0.25, 0.25],
-                                 [0.0, 1.0, 0.0, 0.0]])
+_FIXED_LOGIT_TARGETS = np.array(
+    [[0.0, 0.0, 0.0, 1.0], [0.25, 0.25, 0.25, 0.25], [0.0, 1.0, 0.0, 0.0]]
+)
 
 
 # Targets on logits whose softmax underflows to 0: log(softmax(Z)) gives -inf.
-_LARGE_LOGIT_TARGETS = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0],
-                                 [0.0, 0.0, 1.0]])
+_LARGE_LOGIT_TARGETS = np.array(
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+)
 
 
 def _logit_cases(which: str):
@@ -587,16 +748,26 @@ def _logit_cases(which: str):
             return [Case("fixed inputs", (_FIXED_SOFTMAX, _FIXED_LOGIT_TARGETS))]
         if which == "random":
             return [
-                Case(f"random one-hot targets, {label}",
-                     (_normal(rng, shape, 2.0), _one_hot(rng, shape)))
+                Case(
+                    f"random one-hot targets, {label}",
+                    (_normal(rng, shape, 2.0), _one_hot(rng, shape)),
+                )
                 for label, shape in _BATCHES
             ]
         if which == "large":
-            return [Case("logits of +-1000 and 1e5, targets on small logits",
-                         (_LARGE_SOFTMAX, _LARGE_LOGIT_TARGETS))]
+            return [
+                Case(
+                    "logits of +-1000 and 1e5, targets on small logits",
+                    (_LARGE_SOFTMAX, _LARGE_LOGIT_TARGETS),
+                )
+            ]
         shape = (3, 4)
-        return [Case("random probability targets",
-                     (_normal(rng, shape, 2.0), _probabilities(rng, shape)))]
+        return [
+            Case(
+                "random probability targets",
+                (_normal(rng, shape, 2.0), _probabilities(rng, shape)),
+            )
+        ]
 
     return cases
 
@@ -604,19 +775,49 @@ def _logit_cases(which: str):
 def _softmax_cross_entropy_checks() -> list[Check]:
     G = "logits"
     return [
-        values_check("softmax_cross_entropy", "matches the reference on fixed "
-                     "inputs", 1, _logit_cases("fixed"), G),
-        values_check("softmax_cross_entropy", "matches the reference on random "
-                     "batches", 1, _logit_cases("random"), G),
-        values_check("softmax_cross_entropy", "no overflow for logits of 1000 "
-                     "and 1e5", 2, _logit_cases("large"), G),
-        values_check("softmax_cross_entropy_derivative", "matches the reference "
-                     "on fixed inputs", 1, _logit_cases("fixed"), G),
-        values_check("softmax_cross_entropy_derivative", "no overflow for logits "
-                     "of 1000 and 1e5", 1, _logit_cases("large"), G),
-        derivative_check("softmax_cross_entropy_derivative",
-                         "softmax_cross_entropy", 2, _logit_cases("fd"), G,
-                         "per-sample"),
+        values_check(
+            "softmax_cross_entropy",
+            "matches the reference on fixed inputs",
+            1,
+            _logit_cases("fixed"),
+            G,
+        ),
+        values_check(
+            "softmax_cross_entropy",
+            "matches the reference on random batches",
+            1,
+            _logit_cases("random"),
+            G,
+        ),
+        values_check(
+            "softmax_cross_entropy",
+            "no overflow for logits of 1000 and 1e5",
+            2,
+            _logit_cases("large"),
+            G,
+        ),
+        values_check(
+            "softmax_cross_entropy_derivative",
+            "matches the reference on fixed inputs",
+            1,
+            _logit_cases("fixed"),
+            G,
+        ),
+        values_check(
+            "softmax_cross_entropy_derivative",
+            "no overflow for logits of 1000 and 1e5",
+            1,
+            _logit_cases("large"),
+            G,
+        ),
+        derivative_check(
+            "softmax_cross_entropy_derivative",
+            "softmax_cross_entropy",
+            2,
+            _logit_cases("fd"),
+            G,
+            "per-sample",
+        ),
     ]
 
 
@@ -627,14 +828,19 @@ def _risk_check(divergence: str) -> Check:
         d = _targets(_TARGET_KIND[divergence], ctx.rng, shape)
         got = ctx.call("empirical_risk", Y, d, divergence)
         try:
-            expect_float(got, ref.empirical_risk(Y, d, divergence),
-                         f"empirical_risk(Y, d, {divergence!r})")
+            expect_float(
+                got,
+                ref.empirical_risk(Y, d, divergence),
+                f"empirical_risk(Y, d, {divergence!r})",
+            )
         except CheckFailed as failure:
-            raise CheckFailed(f"on a batch of 5 (Y shape {shape}):\n"
-                              + failure.message) from None
+            raise CheckFailed(
+                f"on a batch of 5 (Y shape {shape}):\n" + failure.message
+            ) from None
 
-    return property_check("empirical_risk", f"mean {divergence} divergence "
-                          "over the batch", 1, run)
+    return property_check(
+        "empirical_risk", f"mean {divergence} divergence over the batch", 1, run
+    )
 
 
 # --------------------------------------------------------------------------
@@ -656,16 +862,20 @@ class Network:
     def describe(self) -> str:
         sizes = [self.X.shape[1]] + [W.shape[1] for W in self.weights]
         arrows = " -> ".join(str(s) for s in sizes)
-        return (f"{self.label}: layers {arrows}, activations {self.activations}, "
-                f"divergence {self.divergence!r}, batch of {self.X.shape[0]}")
+        return (
+            f"{self.label}: layers {arrows}, activations {self.activations}, "
+            f"divergence {self.divergence!r}, batch of {self.X.shape[0]}"
+        )
 
 
-def make_network(rng, sizes, activations, divergence="l2", batch=4,
-                 label="a random network") -> Network:
+def make_network(
+    rng, sizes, activations, divergence="l2", batch=4, label="a random network"
+) -> Network:
     """Draw weights, biases, inputs and targets; keep relu inputs off 0."""
     for _ in range(50):
-        weights = [_normal(rng, (m, n), 1 / np.sqrt(m))
-                   for m, n in zip(sizes[:-1], sizes[1:])]
+        weights = [
+            _normal(rng, (m, n), 1 / np.sqrt(m)) for m, n in zip(sizes[:-1], sizes[1:])
+        ]
         biases = [_normal(rng, (n,), 0.5) for n in sizes[1:]]
         X = _normal(rng, (batch, sizes[0]))
         layers = ref.forward(X, weights, biases, activations)
@@ -713,8 +923,13 @@ def _expect_gradients(got: Any, net: Network) -> list[np.ndarray]:
     arrays = dweights + dbiases
     shapes = [W.shape for W in net.weights] + [b.shape for b in net.biases]
     for name, array, shape in zip(_gradient_names(K), arrays, shapes):
-        expect_array(array, np.zeros(shape) if not isinstance(array, np.ndarray)
-                     or array.shape != shape else array, name)
+        expect_array(
+            array,
+            np.zeros(shape)
+            if not isinstance(array, np.ndarray) or array.shape != shape
+            else array,
+            name,
+        )
     return arrays
 
 
@@ -722,8 +937,9 @@ def _backward_args(net: Network) -> tuple:
     return (net.X, net.d, net.weights, net.biases, net.activations, net.divergence)
 
 
-def _backward_check(what: str, points: int, sizes, activations, divergence,
-                    batch=4) -> Check:
+def _backward_check(
+    what: str, points: int, sizes, activations, divergence, batch=4
+) -> Check:
     def run(ctx: Context) -> None:
         net = make_network(ctx.rng, sizes, activations, divergence, batch)
         got = ctx.call("backward", *_backward_args(net))
@@ -759,12 +975,14 @@ def _own_loss_gradient(ctx: Context, net: Network) -> list[np.ndarray]:
         risks = []
         for layers in outputs:
             last = expect_sequence(layers, K, "forward(...)")[-1]
-            risks.append((expect_sequence(last, 2, "forward(...)[-1]")[1], net.d,
-                          net.divergence))
+            risks.append(
+                (expect_sequence(last, 2, "forward(...)[-1]")[1], net.d, net.divergence)
+            )
         values = ctx.call_many("empirical_risk", risks)
         for value in values:
-            expect_float(value, float(np.asarray(value, dtype=float)),
-                         "empirical_risk(...)")
+            expect_float(
+                value, float(np.asarray(value, dtype=float)), "empirical_risk(...)"
+            )
         return [np.float64(v) for v in values]
 
     return unflatten(central_differences(losses, theta))
@@ -797,14 +1015,17 @@ def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
             if (text := mismatch(array, want, name)) is not None
         ]
         if not wrong:
-            return (f"finite differences of your forward and empirical_risk were "
-                    f"not usable ({reason}), but backward matches the reference: "
-                    "fix forward or empirical_risk")
+            return (
+                f"finite differences of your forward and empirical_risk were "
+                f"not usable ({reason}), but backward matches the reference: "
+                "fix forward or empirical_risk"
+            )
         if numeric is None:
             raise CheckFailed(
                 f"on {net.describe()}:\nyour forward and empirical_risk could not "
                 f"be differentiated ({reason}), and backward differs from the "
-                f"reference:\n{wrong[0][1]}")
+                f"reference:\n{wrong[0][1]}"
+            )
         raise CheckFailed(f"on {net.describe()}:\n" + "\n".join(texts))
 
     return property_check("backward", what, points, run)
@@ -831,8 +1052,9 @@ def _step_values(eta: float):
         try:
             _expect_parameters(got, expected, "gradient_descent_step(...)")
         except CheckFailed as failure:
-            raise CheckFailed(f"with eta = {eta} on {net.describe()}:\n"
-                              + failure.message) from None
+            raise CheckFailed(
+                f"with eta = {eta} on {net.describe()}:\n" + failure.message
+            ) from None
 
     return run
 
@@ -840,8 +1062,16 @@ def _step_values(eta: float):
 def _arguments_unchanged(function: str, make_args: Callable[[Context], tuple]):
     argument_names = {
         "gradient_descent_step": ["weights", "biases", "dweights", "dbiases", "eta"],
-        "train": ["X", "d", "weights", "biases", "activations", "divergence", "eta",
-                  "epochs"],
+        "train": [
+            "X",
+            "d",
+            "weights",
+            "biases",
+            "activations",
+            "divergence",
+            "eta",
+            "epochs",
+        ],
     }[function]
 
     def run(ctx: Context) -> None:
@@ -859,15 +1089,30 @@ def _arguments_unchanged(function: str, make_args: Callable[[Context], tuple]):
 
 def _train_args(ctx: Context, which: str, epochs: int = 5) -> tuple[Network, tuple]:
     if which == "convex":
-        net = make_network(ctx.rng, (3, 2), ["identity"], "l2", batch=6,
-                           label="one identity layer")
+        net = make_network(
+            ctx.rng, (3, 2), ["identity"], "l2", batch=6, label="one identity layer"
+        )
         eta = 0.1
     else:
-        net = make_network(ctx.rng, (4, 5, 3), ["tanh", "softmax"],
-                           "cross_entropy", batch=6, label="a softmax classifier")
+        net = make_network(
+            ctx.rng,
+            (4, 5, 3),
+            ["tanh", "softmax"],
+            "cross_entropy",
+            batch=6,
+            label="a softmax classifier",
+        )
         eta = 0.5
-    return net, (net.X, net.d, net.weights, net.biases, net.activations,
-                 net.divergence, eta, epochs)
+    return net, (
+        net.X,
+        net.d,
+        net.weights,
+        net.biases,
+        net.activations,
+        net.divergence,
+        eta,
+        epochs,
+    )
 
 
 def _train_values(which: str, epochs: int = 5):
@@ -883,8 +1128,10 @@ def _train_values(which: str, epochs: int = 5):
                 losses = list(losses)
             expect_close(losses, expected[2], "losses")
         except CheckFailed as failure:
-            raise CheckFailed(f"after {epochs} epochs with eta = {args[6]} on "
-                              f"{net.describe()}:\n{failure.message}") from None
+            raise CheckFailed(
+                f"after {epochs} epochs with eta = {args[6]} on "
+                f"{net.describe()}:\n{failure.message}"
+            ) from None
 
     return run
 
@@ -896,68 +1143,129 @@ def _train_losses_before_steps(ctx: Context) -> None:
     if isinstance(losses, np.ndarray) and losses.ndim == 1:
         losses = list(losses)
     losses = expect_sequence(losses, 3, "losses (with epochs = 3)")
-    initial = ref.empirical_risk(ref.forward(net.X, net.weights, net.biases,
-                                             net.activations)[-1][1], net.d, "l2")
+    initial = ref.empirical_risk(
+        ref.forward(net.X, net.weights, net.biases, net.activations)[-1][1], net.d, "l2"
+    )
     try:
         expect_float(losses[0], initial, "losses[0]")
     except CheckFailed as failure:
         raise CheckFailed(
             failure.message + "\nlosses[0] must be the risk of the starting "
-            "weights, recorded before the first step") from None
+            "weights, recorded before the first step"
+        ) from None
 
 
 def _network_checks() -> list[Check]:
     tanh_net = ["tanh", "identity"]
     return [
         _forward_check("one identity layer", 1, (3, 2), ["identity"]),
-        _forward_check("4 -> 5 -> 3 with a sigmoid hidden layer", 1, (4, 5, 3),
-                       ["sigmoid", "identity"]),
-        _forward_check("4 -> 5 -> 3 with a tanh hidden layer", 1, (4, 5, 3),
-                       tanh_net),
-        _forward_check("4 -> 5 -> 3 with a relu hidden layer", 1, (4, 5, 3),
-                       ["relu", "identity"]),
+        _forward_check(
+            "4 -> 5 -> 3 with a sigmoid hidden layer",
+            1,
+            (4, 5, 3),
+            ["sigmoid", "identity"],
+        ),
+        _forward_check("4 -> 5 -> 3 with a tanh hidden layer", 1, (4, 5, 3), tanh_net),
+        _forward_check(
+            "4 -> 5 -> 3 with a relu hidden layer", 1, (4, 5, 3), ["relu", "identity"]
+        ),
         _forward_check("softmax output layer", 1, (4, 5, 3), ["relu", "softmax"]),
-        _forward_check("a batch of one", 1, (4, 5, 3), ["sigmoid", "softmax"],
-                       batch=1),
-        _forward_check("three layers mixing activations", 1, (2, 6, 4, 3),
-                       ["tanh", "relu", "sigmoid"]),
-        _forward_check("N equal to L and square layers", 1, (3, 3, 3),
-                       ["sigmoid", "tanh"], batch=3),
-        _backward_check("L2 with an identity output, 4 -> 5 -> 3", 2, (4, 5, 3),
-                        tanh_net, "l2"),
-        _backward_check("binary cross-entropy with a sigmoid output", 2,
-                        (4, 5, 1), ["relu", "sigmoid"], "bce"),
-        _backward_check("KL with a softmax output", 2, (4, 5, 3),
-                        ["sigmoid", "softmax"], "kl"),
-        _backward_check("cross-entropy with a softmax output, three layers", 2,
-                        (2, 6, 4, 3), ["tanh", "relu", "softmax"],
-                        "cross_entropy"),
+        _forward_check("a batch of one", 1, (4, 5, 3), ["sigmoid", "softmax"], batch=1),
+        _forward_check(
+            "three layers mixing activations",
+            1,
+            (2, 6, 4, 3),
+            ["tanh", "relu", "sigmoid"],
+        ),
+        _forward_check(
+            "N equal to L and square layers", 1, (3, 3, 3), ["sigmoid", "tanh"], batch=3
+        ),
+        _backward_check(
+            "L2 with an identity output, 4 -> 5 -> 3", 2, (4, 5, 3), tanh_net, "l2"
+        ),
+        _backward_check(
+            "binary cross-entropy with a sigmoid output",
+            2,
+            (4, 5, 1),
+            ["relu", "sigmoid"],
+            "bce",
+        ),
+        _backward_check(
+            "KL with a softmax output", 2, (4, 5, 3), ["sigmoid", "softmax"], "kl"
+        ),
+        _backward_check(
+            "cross-entropy with a softmax output, three layers",
+            2,
+            (2, 6, 4, 3),
+            ["tanh", "relu", "softmax"],
+            "cross_entropy",
+        ),
         _backward_check("a batch of one", 1, (4, 5, 3), tanh_net, "l2", batch=1),
-        _backward_check("N equal to L and square layers", 1, (3, 3, 3),
-                        ["sigmoid", "identity"], "l2", batch=3),
-        _backward_fd_check("agrees with finite differences of your forward and "
-                           "empirical_risk (L2, tanh)", 2, (4, 5, 3), tanh_net,
-                           "l2"),
-        _backward_fd_check("agrees with finite differences of your forward and "
-                           "empirical_risk (cross-entropy, relu and softmax)", 2,
-                           (4, 5, 3), ["relu", "softmax"], "cross_entropy"),
-        property_check("gradient_descent_step", "matches the reference", 2,
-                       _step_values(0.1)),
-        property_check("gradient_descent_step", "with eta = 0 returns equal "
-                       "values", 1, _step_values(0.0)),
-        property_check("gradient_descent_step", "leaves its arguments unchanged",
-                       1, _arguments_unchanged("gradient_descent_step",
-                                               lambda ctx: _step_args(ctx, 0.1)[1])),
-        property_check("train", "matches the reference on one identity layer "
-                       "with L2", 2, _train_values("convex")),
-        property_check("train", "matches the reference on a softmax classifier",
-                       2, _train_values("classifier")),
-        property_check("train", "losses[0] is the risk before the first step", 1,
-                       _train_losses_before_steps),
-        property_check("train", "leaves its arguments unchanged", 1,
-                       _arguments_unchanged("train",
-                                            lambda ctx: _train_args(ctx, "convex",
-                                                                    2)[1])),
+        _backward_check(
+            "N equal to L and square layers",
+            1,
+            (3, 3, 3),
+            ["sigmoid", "identity"],
+            "l2",
+            batch=3,
+        ),
+        _backward_fd_check(
+            "agrees with finite differences of your forward and "
+            "empirical_risk (L2, tanh)",
+            2,
+            (4, 5, 3),
+            tanh_net,
+            "l2",
+        ),
+        _backward_fd_check(
+            "agrees with finite differences of your forward and "
+            "empirical_risk (cross-entropy, relu and softmax)",
+            2,
+            (4, 5, 3),
+            ["relu", "softmax"],
+            "cross_entropy",
+        ),
+        property_check(
+            "gradient_descent_step", "matches the reference", 2, _step_values(0.1)
+        ),
+        property_check(
+            "gradient_descent_step",
+            "with eta = 0 returns equal values",
+            1,
+            _step_values(0.0),
+        ),
+        property_check(
+            "gradient_descent_step",
+            "leaves its arguments unchanged",
+            1,
+            _arguments_unchanged(
+                "gradient_descent_step", lambda ctx: _step_args(ctx, 0.1)[1]
+            ),
+        ),
+        property_check(
+            "train",
+            "matches the reference on one identity layer with L2",
+            2,
+            _train_values("convex"),
+        ),
+        property_check(
+            "train",
+            "matches the reference on a softmax classifier",
+            2,
+            _train_values("classifier"),
+        ),
+        property_check(
+            "train",
+            "losses[0] is the risk before the first step",
+            1,
+            _train_losses_before_steps,
+        ),
+        property_check(
+            "train",
+            "leaves its arguments unchanged",
+            1,
+            _arguments_unchanged("train", lambda ctx: _train_args(ctx, "convex", 2)[1]),
+        ),
     ]
 
 

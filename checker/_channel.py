@@ -267,9 +267,7 @@ class _Decoder:
             raise ChannelError(f"refused an array of dtype {dtype_name!r}")
         if type(index) is not int or not 0 <= index < len(self.spans):
             raise ChannelError("malformed message: bad array index")
-        if type(shape) is not list or not all(
-            type(n) is int and n >= 0 for n in shape
-        ):
+        if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
             raise ChannelError("malformed message: bad array shape")
         if len(shape) > 32:
             raise ChannelError("refused an array with more than 32 dimensions")
@@ -318,11 +316,26 @@ def decode(frame_header: bytes, payload: bytes) -> Any:
 # Reading and writing frames on file descriptors
 
 
-def write_frame(fd: int, frame: bytes) -> None:
-    """Write a whole frame made by `encode` to a file descriptor."""
+def write_frame(fd: int, frame: bytes, deadline: float | None = None) -> None:
+    """Write a whole frame made by `encode` to a file descriptor.
+
+    With a ``deadline`` the descriptor must be non-blocking: the write waits
+    for room with ``select`` and raises `ChannelTimeout` when the reader has
+    not taken the frame in time (a worker that stopped reading its requests).
+    """
     view = memoryview(frame)
     while view:
-        written = os.write(fd, view)
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise ChannelTimeout("the other end stopped reading")
+            _, ready, _ = select.select([], [fd], [], wait)
+            if not ready:
+                raise ChannelTimeout("the other end stopped reading")
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            continue
         view = view[written:]
 
 

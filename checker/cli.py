@@ -76,9 +76,7 @@ def _check_submission(path: Path) -> None:
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give the path of your .py file")
     if path.suffix != ".py":
-        raise UsageError(
-            f"{path} is not a Python file (expected a name ending in .py)"
-        )
+        raise UsageError(f"{path} is not a Python file (expected a name ending in .py)")
 
 
 def _pick_assignment(path: Path, name: str | None) -> str:
@@ -131,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         if json_path is not None:
             _check_output_path(json_path)
         if not arguments.timeout > 0:
-            raise UsageError(f"--timeout {arguments.timeout:g}: give a positive "
-                             "number of seconds")
+            raise UsageError(
+                f"--timeout {arguments.timeout:g}: give a positive number of seconds"
+            )
     except UsageError as error:
         print(f"checker: error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -149,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _write_atomically(json_path, render_gradescope(report))
         except OSError as error:
-            print(f"checker: error: could not write {json_path}: {error.strerror}",
-                  file=sys.stderr)
+            print(
+                f"checker: error: could not write {json_path}: {error.strerror}",
+                file=sys.stderr,
+            )
             return EXIT_UNUSABLE
     return EXIT_PASSED if report.all_passed else EXIT_FAILED

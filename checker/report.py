@@ -56,8 +56,11 @@ def render_terminal(report: GradeReport, verbose: bool = False) -> str:
     lines = [f"{report.assignment}: grading {report.submission}", ""]
     rows = []
     for r in report.results:
-        row = [r.name, f"{format_points(r.score)}/{format_points(r.max_score)}",
-               _status_text(r)]
+        row = [
+            r.name,
+            f"{format_points(r.score)}/{format_points(r.max_score)}",
+            _status_text(r),
+        ]
         if verbose:
             row.append(f"{r.seconds:.2f}s")
         rows.append(row)
@@ -65,31 +68,47 @@ def render_terminal(report: GradeReport, verbose: bool = False) -> str:
     lines.append(tabulate(rows, headers=headers, tablefmt="simple"))
 
     if report.load_error:
-        lines += ["", f"Your file could not be loaded: {report.load_error}",
-                  "No function could be checked. Fix this first, then run the "
-                  "checker again."]
+        lines += [
+            "",
+            f"Your file could not be loaded: {report.load_error}",
+            "No function could be checked. Fix this first, then run the checker again.",
+        ]
 
     unimplemented = set(_not_implemented(report))
     if unimplemented and not report.load_error:
-        names = [f for f in dict.fromkeys(r.function for r in report.results)
-                 if f in unimplemented]
-        lines += ["", f"Not implemented yet ({_plural(len(names), 'function')}): "
-                  + ", ".join(names) + ".",
-                  "Replace the `raise NotImplementedError` in each with your code."]
+        names = [
+            f
+            for f in dict.fromkeys(r.function for r in report.results)
+            if f in unimplemented
+        ]
+        lines += [
+            "",
+            f"Not implemented yet ({_plural(len(names), 'function')}): "
+            + ", ".join(names)
+            + ".",
+            "Replace the `raise NotImplementedError` in each with your code.",
+        ]
 
-    failures = [r for r in report.results
-                if not r.passed and r.function not in unimplemented
-                and r.status is not Status.NOT_LOADED]
+    failures = [
+        r
+        for r in report.results
+        if not r.passed
+        and r.function not in unimplemented
+        and r.status is not Status.NOT_LOADED
+    ]
     if failures:
         lines += ["", "Failures", "--------"]
         for r in failures:
-            lines.append(f"{r.name} ({format_points(r.score)}/"
-                         f"{format_points(r.max_score)}, {r.status.value})")
+            lines.append(
+                f"{r.name} ({format_points(r.score)}/"
+                f"{format_points(r.max_score)}, {r.status.value})"
+            )
             explanation = r.message.splitlines() or [r.status.value]
             if len(explanation) > _MAX_FAILURE_LINES:
                 hidden = len(explanation) - _MAX_FAILURE_LINES
                 explanation = explanation[:_MAX_FAILURE_LINES] + [
-                    f"[... {hidden} more lines]"]
+                    f"[... {hidden} more lines]"
+                ]
             lines += ["    " + line for line in explanation]
             lines.append("")
         lines.pop()
@@ -134,13 +153,15 @@ def render_gradescope(report: GradeReport) -> str:
         output = r.message
         if not r.passed:
             output = f"{r.status.value}: {r.message}" if r.message else r.status.value
-        tests.append({
-            "name": r.name,
-            "score": r.score,
-            "max_score": r.max_score,
-            "status": "passed" if r.passed else "failed",
-            "output": output,
-        })
+        tests.append(
+            {
+                "name": r.name,
+                "score": r.score,
+                "max_score": r.max_score,
+                "status": "passed" if r.passed else "failed",
+                "output": output,
+            }
+        )
     document = {
         "score": report.score,
         "execution_time": round(report.execution_time, 3),

@@ -306,6 +306,7 @@ class Sandbox:
         finally:
             os.close(request_read)
             os.close(reply_write)
+        os.set_blocking(request_write, False)
         self._to_worker = request_write
         self._from_worker = reply_read
         self._drainer = threading.Thread(
@@ -356,9 +357,9 @@ class Sandbox:
         """Ask the worker to exit, then make sure it and its children are gone."""
         if self._process is not None and self._process.poll() is None:
             try:
-                _channel.write_frame(self._to_worker, _channel.encode({"op": "exit"}))
+                self._send({"op": "exit"})
                 self._process.wait(timeout=1)
-            except (OSError, subprocess.TimeoutExpired):
+            except (OSError, _channel.ChannelError, subprocess.TimeoutExpired):
                 pass
         self._stop()
 
@@ -412,7 +413,8 @@ class Sandbox:
 
     def _send(self, message: Any) -> None:
         frame = _channel.encode(message, max_bytes=self.limits.max_frame_bytes)
-        _channel.write_frame(self._to_worker, frame)
+        deadline = time.monotonic() + self.limits.call_seconds
+        _channel.write_frame(self._to_worker, frame, deadline)
 
     def _receive(self, deadline: float) -> Any:
         return _channel.read_frame(
@@ -484,7 +486,12 @@ class Sandbox:
             runnable.append((name, args))
         try:
             self._send({"op": "calls", "calls": [[n, list(a)] for n, a in runnable]})
-        except (OSError, _channel.ChannelError) as error:
+        except _channel.ChannelTimeout:
+            self._lost_worker()
+            message = f"the worker stopped reading requests before {runnable[0][0]}"
+            error = SubmissionError(ErrorKind.CRASH, message, runnable[0][0])
+            return [CallOutcome(error=error)]
+        except (OSError, _channel.ChannelError):
             how = self._lost_worker()
             return [CallOutcome(error=self._crash(runnable[0][0], how))]
 
@@ -538,7 +545,9 @@ class Sandbox:
             self._lost_worker()
             return CallOutcome(
                 error=SubmissionError(
-                    ErrorKind.REFUSED, f"{name}: the worker sent a malformed reply", name
+                    ErrorKind.REFUSED,
+                    f"{name}: the worker sent a malformed reply",
+                    name,
                 )
             )
         if reply.get("ok"):

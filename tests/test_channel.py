@@ -132,12 +132,22 @@ def _frame(tree, buffers=(), payload=b""):
     [
         (b"\xff\xfe", b"", "malformed message header"),
         (b"[1, 2]", b"", "malformed message header"),
-        (*_frame({"__array__": 0, "dtype": "|O", "shape": [1]}, [[0, 8]], b"\0" * 8),
-         "dtype '|O'"),
-        (*_frame({"__array__": 0, "dtype": "<f8", "shape": [2]}, [[0, 8]], b"\0" * 8),
-         "size does not match"),
-        (*_frame({"__array__": 0, "dtype": "<f8", "shape": [1]}, [[0, 8]], b"\0" * 4),
-         "bad buffer span"),
+        (
+            *_frame({"__array__": 0, "dtype": "|O", "shape": [1]}, [[0, 8]], b"\0" * 8),
+            "dtype '|O'",
+        ),
+        (
+            *_frame(
+                {"__array__": 0, "dtype": "<f8", "shape": [2]}, [[0, 8]], b"\0" * 8
+            ),
+            "size does not match",
+        ),
+        (
+            *_frame(
+                {"__array__": 0, "dtype": "<f8", "shape": [1]}, [[0, 8]], b"\0" * 4
+            ),
+            "bad buffer span",
+        ),
         (*_frame({"__pickle__": "x"}), "unknown tag"),
         (*_frame({"__float__": "1e400"}), "unknown tag"),
         (*_frame({"__tuple__": [], "extra": 1}), "extra keys"),

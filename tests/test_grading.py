@@ -16,7 +16,9 @@ CORRECT = ["correct_loops.py", "correct_stable.py", "correct_typical.py"]
 
 
 def lost_points(report) -> set[str]:
-    return {f for f, (earned, possible) in report.by_function().items() if earned < possible}
+    return {
+        f for f, (earned, possible) in report.by_function().items() if earned < possible
+    }
 
 
 def test_the_rubric_totals_100_and_covers_every_function(hw1):
@@ -56,7 +58,10 @@ def test_a_correct_submission_scores_100(hw1, name):
 def test_grading_twice_gives_the_same_results(hw1, write_submission):
     path = write_submission(apply(BUGS[0], typical_source()))
     first, second = grade(path, hw1), grade(path, hw1)
-    strip = lambda report: [(r.name, r.score, r.status, r.message) for r in report.results]  # noqa: E731
+
+    def strip(report):
+        return [(r.name, r.score, r.status, r.message) for r in report.results]
+
     assert strip(first) == strip(second)
 
 
@@ -82,15 +87,19 @@ BROKEN = [
         id="syntax-error",
     ),
     pytest.param(
-        lambda s: edit(s, "import numpy as np\n", "import numpy as np\nimport torch_x\n"),
+        lambda s: edit(
+            s, "import numpy as np\n", "import numpy as np\nimport torch_x\n"
+        ),
         set(CONTRACT),
         Status.NOT_LOADED,
         "ModuleNotFoundError: No module named 'torch_x'",
         id="import-error",
     ),
     pytest.param(
-        lambda s: edit(s, "import numpy as np\n", "import numpy as np\nimport sys\n")
-        + "\nsys.exit(0)\n",
+        lambda s: (
+            edit(s, "import numpy as np\n", "import numpy as np\nimport sys\n")
+            + "\nsys.exit(0)\n"
+        ),
         set(CONTRACT),
         Status.NOT_LOADED,
         "SystemExit while being loaded",
@@ -111,7 +120,9 @@ BROKEN = [
         id="exception",
     ),
     pytest.param(
-        lambda s: edit(s, "    return np.ones_like(z, dtype=float)", "    return [1.0] * len(z)"),
+        lambda s: edit(
+            s, "    return np.ones_like(z, dtype=float)", "    return [1.0] * len(z)"
+        ),
         {"identity_derivative", "backward", "train"},
         None,
         "expected an ndarray",
@@ -141,16 +152,20 @@ BROKEN = [
         id="nan-output",
     ),
     pytest.param(
-        lambda s: edit(s, "    s = sigmoid(z)\n    return s * (1 - s)", "    while True:\n        pass"),
+        lambda s: edit(
+            s,
+            "    s = sigmoid(z)\n    return s * (1 - s)",
+            "    while True:\n        pass",
+        ),
         {"sigmoid_derivative", "backward", "train"},
         Status.TIMED_OUT,
         "timed out after 1 s",
         id="infinite-loop",
     ),
     pytest.param(
-        lambda s: edit(s, "import numpy as np\n", "import os\n\nimport numpy as np\n").replace(
-            "    # the d log d part doesn't depend on Y\n", "    os._exit(7)\n"
-        ),
+        lambda s: edit(
+            s, "import numpy as np\n", "import os\n\nimport numpy as np\n"
+        ).replace("    # the d log d part doesn't depend on Y\n", "    os._exit(7)\n"),
         {"kl_divergence_derivative", "backward", "train"},
         Status.CRASHED,
         "exited with status 7",

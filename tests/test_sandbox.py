@@ -11,7 +11,7 @@ import pytest
 from checker._channel import Unsupported
 from checker.sandbox import ErrorKind, Limits, Sandbox
 
-TOY = '''
+TOY = """
 import os
 import sys
 import time
@@ -87,7 +87,7 @@ def child_left_behind(x):
         time.sleep(60)
         os._exit(0)
     return child
-'''
+"""
 
 
 @pytest.fixture
@@ -244,3 +244,20 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_worker_that_stops_reading_cannot_block_the_grader(tmp_path):
+    path = tmp_path / "stuck.py"
+    path.write_text(
+        "import sys, time\n"
+        "sys.modules['__main__']._channel.read_frame = lambda *a, **k: time.sleep(99)\n"
+        "def f(x):\n    return x\n"
+    )
+    started = time.monotonic()
+    with Sandbox(path, Limits(call_seconds=0.5)) as box:
+        big = box.call("f", np.zeros(10**6))
+        small = box.call("f", 1.0)
+    assert big.error.kind is ErrorKind.CRASH
+    assert "stopped reading requests" in big.error.message
+    assert small.error.kind is ErrorKind.TIMEOUT
+    assert time.monotonic() - started < 10
