@@ -26,7 +26,7 @@ their points too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,20 +34,26 @@ import numpy as np
 
 import reference as ref
 from checker.assignment import Assignment, Check, Context
+from checker.checks import (
+    Case,
+    FunctionSpec,
+    derivative_check,
+    property_check,
+    values_check,
+)
 from checker.compare import (
     CheckFailed,
-    derivative_mismatch,
-    describe_value,
     expect_array,
     expect_close,
     expect_float,
     expect_sequence,
     mismatch,
 )
-from checker.numdiff import central_differences
+from checker.diagnose import Misconception, diagnose
+from checker.gradcheck import check_gradient
 from checker.sandbox import SubmissionError
 
-__all__ = ["ASSIGNMENT", "FUNCTIONS", "RUBRIC"]
+__all__ = ["ASSIGNMENT", "FUNCTIONS", "RUBRIC", "SPECS"]
 
 #: Points of each function; the checks below add up to exactly these.
 RUBRIC: dict[str, int] = {
@@ -80,61 +86,6 @@ RUBRIC: dict[str, int] = {
 
 FUNCTIONS = tuple(RUBRIC)
 
-#: Largest |a - n| / max(1, |n|) accepted between a derivative and finite
-#: differences; the differences themselves are good to about 1e-9 here.
-DERIVATIVE_TOLERANCE = 1e-6
-
-_ARGUMENT_NAMES = {
-    "activation": ("z",),
-    "softmax": ("z",),
-    "divergence": ("Y", "d"),
-    "logits": ("Z", "d"),
-}
-
-
-@dataclass(frozen=True)
-class Case:
-    """One input of a check: a label for the student and the arguments."""
-
-    label: str
-    args: tuple
-
-
-def _shapes(args: Sequence[Any], names: Sequence[str]) -> str:
-    parts = [
-        f"{name} shape {arg.shape}"
-        for name, arg in zip(names, args)
-        if isinstance(arg, np.ndarray)
-    ]
-    return ", ".join(parts)
-
-
-def _fail_on_cases(failures: list[tuple[Case, str]], names: Sequence[str]) -> None:
-    """Raise one `CheckFailed` that explains the first failing case fully."""
-    if not failures:
-        return
-    case, text = failures[0]
-    shapes = _shapes(case.args, names)
-    lines = [f"on {case.label}" + (f" ({shapes})" if shapes else "") + ":", text]
-    if len(failures) > 1:
-        others = "; ".join(c.label for c, _ in failures[1:])
-        lines.append(f"also wrong on: {others}")
-    raise CheckFailed("\n".join(lines))
-
-
-def _call_cases(ctx: Context, function: str, cases: Sequence[Case]) -> list[Any]:
-    """Call the submission on every case in one batch; errors name the case."""
-    values = []
-    for case, outcome in zip(cases, ctx.outcomes(function, [c.args for c in cases])):
-        if outcome.error is not None:
-            error = outcome.error
-            raise SubmissionError(
-                error.kind, f"{error.message} (on {case.label})", error.function
-            )
-        values.append(outcome.value)
-    return values
-
-
 # --------------------------------------------------------------------------
 # Inputs
 
@@ -164,145 +115,217 @@ def _binary(rng: np.random.Generator, shape) -> np.ndarray:
 
 
 #: Batch shapes that hide common bugs: one sample, N == L, N != L.
-_BATCHES = (("a batch of one", (1, 4)), ("N equal to L", (3, 3)), ("N > L", (5, 2)))
+_BATCHES = (
+    ("a batch of one", (1, 4), frozenset({"batch of one"})),
+    ("N equal to L", (3, 3), frozenset({"square"})),
+    ("N > L", (5, 2), frozenset()),
+)
 
 
 # --------------------------------------------------------------------------
-# Check builders
+# Known misconceptions
 
 
-def values_check(
-    function: str,
-    what: str,
-    points: int,
-    cases: Callable[[np.random.Generator], list[Case]],
-    kind: str,
-) -> Check:
-    """A check that compares ``function`` with the reference on some cases."""
-    expected_of = getattr(ref, function)
-    names = _ARGUMENT_NAMES[kind]
-
-    def run(ctx: Context) -> None:
-        chosen = cases(ctx.rng)
-        values = _call_cases(ctx, function, chosen)
-        failures = []
-        for case, got in zip(chosen, values):
-            expected = expected_of(*case.args)
-            quantity = f"{function}({', '.join(names)})"
-            try:
-                expect_close(got, expected, quantity)
-            except CheckFailed as failure:
-                failures.append((case, failure.message))
-        _fail_on_cases(failures, names)
-
-    return Check(f"{function}: {what}", function, points, run)
+def _jacobian_diagonal_only(z):
+    Y = ref.softmax(z)
+    return np.stack([np.diag(row * (1 - row)) for row in Y])
 
 
-def _numerical_derivative(
-    ctx: Context, function: str, case: Case, layout: str
-) -> np.ndarray:
-    """Finite differences of the submission's ``function`` w.r.t. its first
-    argument, arranged like the derivative the contract asks for."""
-    x, rest = case.args[0], case.args[1:]
-
-    def evaluate_many(points: list[np.ndarray]) -> list[np.ndarray]:
-        outputs = ctx.call_many(function, [(p, *rest) for p in points])
-        expected_shape = np.shape(getattr(ref, function)(*case.args))
-        for output in outputs:
-            if not isinstance(output, np.ndarray) or output.shape != expected_shape:
-                raise CheckFailed(
-                    f"{function} returned {describe_value(output)}, so it cannot "
-                    "be differentiated numerically"
-                )
-        return outputs
-
-    J = central_differences(evaluate_many, x)
-    if layout == "elementwise":
-        return J.reshape(x.size, x.size).diagonal().reshape(x.shape)
-    n = np.arange(x.shape[0])
-    if layout == "per-sample":  # f: (N, L) -> (N,), J: (N, N, L)
-        return J[n, n, :]
-    if layout == "jacobian":  # f: (N, L) -> (N, L), J: (N, L, N, L)
-        return np.stack([J[k, :, k, :] for k in n])
-    raise ValueError(f"unknown layout {layout!r}")
+def _softmax_over_batch(z):
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
 
 
-def derivative_check(
-    derivative: str,
-    function: str,
-    points: int,
-    cases: Callable[[np.random.Generator], list[Case]],
-    kind: str,
-    layout: str,
-) -> Check:
-    """A check that compares ``derivative`` with finite differences of the
-    submission's own ``function``.
+def _shortcut_twice(Z, d):
+    delta = ref.softmax(Z) - d
+    return np.einsum("ni,nij->nj", delta, ref.softmax_jacobian(Z))
 
-    It passes when the derivative matches those differences. When it does not
-    but matches the reference derivative, the function is the one to fix, so
-    the derivative passes with a note.
-    """
-    names = _ARGUMENT_NAMES[kind]
-    reference_derivative = getattr(ref, derivative)
-    reference_function = getattr(ref, function)
 
-    def run(ctx: Context) -> str | None:
-        chosen = cases(ctx.rng)
-        analytic = _call_cases(ctx, derivative, chosen)
-        notes = []
-        failures = []
-        for case, got in zip(chosen, analytic):
-            quantity = f"{derivative}({', '.join(names)})"
-            expected = reference_derivative(*case.args)
-            if not isinstance(got, np.ndarray) or got.shape != expected.shape:
-                expect_array(got, expected, quantity)  # raises with the reason
-            try:
-                numeric = _numerical_derivative(ctx, function, case, layout)
-            except (SubmissionError, CheckFailed) as problem:
-                reason = getattr(problem, "message", str(problem))
-                if mismatch(got, expected, quantity) is None:
-                    notes.append(
-                        f"your {function} could not be differentiated ({reason}); "
-                        f"{derivative} matches the reference, so it is not charged"
-                    )
-                    continue
-                raise
-            text = derivative_mismatch(got, numeric, quantity, DERIVATIVE_TOLERANCE)
-            if text is None:
-                continue
-            if mismatch(got, expected, quantity) is None:
-                notes.append(
-                    f"{derivative} matches the reference but not finite "
-                    f"differences of your {function}: {function} is the one to fix"
-                )
-                continue
-            own = ctx.call(function, *case.args)
-            function_ok = isinstance(own, np.ndarray) and (
-                mismatch(own, reference_function(*case.args), function) is None
-            )
-            if function_ok:
-                text += (
-                    f"\nyour {function} matches the reference, so {derivative} "
-                    "is the one to fix"
-                )
+def _risk_summed(Y, d, divergence):
+    return float(np.sum(ref.DIVERGENCES[divergence][0](Y, d)))
+
+
+def _backward_variant(variant: str):
+    """Backpropagation with one known mistake, for recognising it."""
+
+    def backward(X, d, weights, biases, activations, divergence):
+        layers = ref.forward(X, weights, biases, activations)
+        N, K = X.shape[0], len(weights)
+        if variant == "shortcut twice" and activations[-1] != "softmax":
+            raise ValueError("the shortcut needs a softmax output")
+        dY = ref.DIVERGENCES[divergence][1](layers[-1][1], d) / N
+        dweights, dbiases = [None] * K, [None] * K
+        for k in reversed(range(K)):
+            Z, Y = layers[k]
+            below = X if k == 0 else layers[k - 1][1]
+            if activations[k] == "softmax":
+                if variant == "shortcut twice" and k == K - 1:
+                    dY = (Y - d) / N
+                delta = np.einsum("ni,nij->nj", dY, ref.softmax_jacobian(Z))
             else:
-                text += (
-                    f"\nyour {function} is wrong as well: fix it first, then "
-                    f"{derivative}"
-                )
-            failures.append((case, text))
-        _fail_on_cases(failures, names)
-        return "; ".join(notes) or None
+                derivative = ref.ACTIVATIONS[activations[k]][1]
+                delta = dY * derivative(Y if variant == "at output" else Z)
+            dweights[k] = below.T @ delta
+            dbiases[k] = delta.sum(axis=0)
+            dY = delta @ weights[k].T
+        return dweights, dbiases
 
-    name = f"{derivative}: agrees with finite differences of your {function}"
-    return Check(name, derivative, points, run)
+    return backward
 
 
-def property_check(
-    function: str, what: str, points: int, run: Callable[[Context], None]
-) -> Check:
-    """A check with its own logic, for properties and structure."""
-    return Check(f"{function}: {what}", function, points, run)
+MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
+    "sigmoid_derivative": (
+        Misconception(
+            "sigmoid_derivative",
+            "the derivative evaluated at the output sigmoid(z) instead of at z",
+            lambda z: ref.sigmoid_derivative(ref.sigmoid(z)),
+        ),
+    ),
+    "tanh_derivative": (
+        Misconception(
+            "tanh_derivative",
+            "the derivative evaluated at the output tanh(z) instead of at z",
+            lambda z: ref.tanh_derivative(ref.tanh(z)),
+        ),
+        Misconception(
+            "tanh_derivative",
+            "1 + tanh(z)**2: the sign of the square is wrong",
+            lambda z: 1 + np.tanh(z) ** 2,
+        ),
+    ),
+    "relu_derivative": (
+        Misconception(
+            "relu_derivative",
+            "a derivative of 1 at z = 0 (z >= 0 where z > 0 is meant)",
+            lambda z: (np.asarray(z) >= 0).astype(float),
+        ),
+    ),
+    "softmax": (
+        Misconception(
+            "softmax",
+            "softmax normalised over the batch (axis 0) instead of each row",
+            _softmax_over_batch,
+        ),
+    ),
+    "softmax_jacobian": (
+        Misconception(
+            "softmax_jacobian",
+            "only the diagonal y_i (1 - y_i): the terms -y_i y_j for i != j are "
+            "missing",
+            _jacobian_diagonal_only,
+        ),
+    ),
+    "softmax_cross_entropy_derivative": (
+        Misconception(
+            "softmax_cross_entropy_derivative",
+            "the fused shortcut softmax(Z) - d multiplied by the softmax Jacobian "
+            "again: the shortcut already includes it",
+            _shortcut_twice,
+        ),
+    ),
+    "empirical_risk": (
+        Misconception(
+            "empirical_risk",
+            "the divergences summed over the batch instead of averaged",
+            _risk_summed,
+        ),
+    ),
+}
+
+BACKWARD_MISCONCEPTIONS = (
+    Misconception(
+        "backward",
+        "the fused shortcut Y - d at a softmax output, multiplied by the softmax "
+        "Jacobian again: the shortcut already includes it",
+        _backward_variant("shortcut twice"),
+    ),
+    Misconception(
+        "backward",
+        "activation derivatives evaluated at the layer outputs Y_k instead of at Z_k",
+        _backward_variant("at output"),
+    ),
+)
+
+_ARGUMENTS = {
+    "activation": ("z",),
+    "divergence": ("Y", "d"),
+    "logits": ("Z", "d"),
+}
+
+
+def _spec(name: str, arguments: tuple[str, ...]) -> FunctionSpec:
+    return FunctionSpec(
+        name, arguments, getattr(ref, name), MISCONCEPTIONS.get(name, ())
+    )
+
+
+#: How each elementwise or row function of hw1 is called and judged.
+SPECS: dict[str, FunctionSpec] = {
+    **{
+        name: _spec(name, _ARGUMENTS["activation"])
+        for base in ("identity", "sigmoid", "tanh", "relu")
+        for name in (base, f"{base}_derivative")
+    },
+    "softmax": _spec("softmax", ("z",)),
+    "softmax_jacobian": _spec("softmax_jacobian", ("z",)),
+    **{
+        name: _spec(name, _ARGUMENTS["divergence"])
+        for base in (
+            "l2_divergence",
+            "bce_divergence",
+            "kl_divergence",
+            "cross_entropy",
+        )
+        for name in (base, f"{base}_derivative")
+    },
+    **{
+        name: _spec(name, _ARGUMENTS["logits"])
+        for name in ("softmax_cross_entropy", "softmax_cross_entropy_derivative")
+    },
+}
+
+#: Each derivative: the function it differentiates and how it is laid out.
+DERIVATIVE_OF: dict[str, tuple[str, str]] = {
+    **{
+        f"{base}_derivative": (base, "elementwise")
+        for base in ("identity", "sigmoid", "tanh", "relu")
+    },
+    "softmax_jacobian": ("softmax", "jacobian"),
+    **{
+        f"{base}_derivative": (base, "per-sample")
+        for base in (
+            "l2_divergence",
+            "bce_divergence",
+            "kl_divergence",
+            "cross_entropy",
+            "softmax_cross_entropy",
+        )
+    },
+}
+
+
+# --------------------------------------------------------------------------
+# Check builders bound to the reference
+
+
+def _values(function: str, what: str, points: int, cases, kind=None) -> Check:
+    """Compare ``function`` with the reference on the cases."""
+    return values_check(
+        SPECS[function], what, points, cases, derivative_of=_derivative_of(function)
+    )
+
+
+def _derivative(derivative: str, function: str, points: int, cases, kind, layout):
+    """Compare ``derivative`` with finite differences of the submission's
+    ``function``."""
+    return derivative_check(SPECS[derivative], SPECS[function], points, cases, layout)
+
+
+def _derivative_of(function: str) -> tuple[FunctionSpec, str] | None:
+    if function not in DERIVATIVE_OF:
+        return None
+    of, layout = DERIVATIVE_OF[function]
+    return SPECS[of], layout
 
 
 # --------------------------------------------------------------------------
@@ -325,8 +348,8 @@ def _fixed_activation(rng) -> list[Case]:
 
 def _random_activation(rng) -> list[Case]:
     cases = [
-        Case(f"random inputs, {label}", (_normal(rng, shape, 3.0),))
-        for label, shape in _BATCHES
+        Case(f"random inputs, {label}", (_normal(rng, shape, 3.0),), tags)
+        for label, shape, tags in _BATCHES
     ]
     cases.append(Case("a 3-D input", (_normal(rng, (2, 3, 4), 3.0),)))
     return cases
@@ -351,104 +374,98 @@ def _kink_free_points(rng) -> list[Case]:
 def _activation_checks() -> list[Check]:
     A = "activation"
     return [
-        values_check(
+        _values(
             "identity", "matches the reference on fixed inputs", 1, _fixed_activation, A
         ),
-        values_check(
+        _values(
             "identity",
             "matches the reference on random inputs of several shapes",
             1,
             _random_activation,
             A,
         ),
-        values_check(
+        _values(
             "identity_derivative",
             "matches the reference on fixed inputs",
             1,
             _fixed_activation,
             A,
         ),
-        derivative_check(
+        _derivative(
             "identity_derivative", "identity", 1, _smooth_points, A, "elementwise"
         ),
-        values_check(
+        _values(
             "sigmoid", "matches the reference on fixed inputs", 1, _fixed_activation, A
         ),
-        values_check(
+        _values(
             "sigmoid",
             "matches the reference on random inputs of several shapes",
             1,
             _random_activation,
             A,
         ),
-        values_check(
-            "sigmoid", "finite and correct at +-1000", 1, _large_activation, A
-        ),
-        values_check(
+        _values("sigmoid", "finite and correct at +-1000", 1, _large_activation, A),
+        _values(
             "sigmoid_derivative",
             "matches the reference on fixed inputs",
             1,
             _fixed_activation,
             A,
         ),
-        values_check(
+        _values(
             "sigmoid_derivative",
             "finite and correct at +-1000",
             1,
             _large_activation,
             A,
         ),
-        derivative_check(
+        _derivative(
             "sigmoid_derivative", "sigmoid", 1, _smooth_points, A, "elementwise"
         ),
-        values_check(
+        _values(
             "tanh", "matches the reference on fixed inputs", 1, _fixed_activation, A
         ),
-        values_check(
+        _values(
             "tanh",
             "matches the reference on random inputs and at +-1000",
             1,
             lambda rng: _random_activation(rng) + _large_activation(rng),
             A,
         ),
-        values_check(
+        _values(
             "tanh_derivative",
             "matches the reference on fixed inputs",
             1,
             _fixed_activation,
             A,
         ),
-        values_check(
+        _values(
             "tanh_derivative", "finite and correct at +-1000", 1, _large_activation, A
         ),
-        derivative_check(
-            "tanh_derivative", "tanh", 1, _smooth_points, A, "elementwise"
-        ),
-        values_check(
+        _derivative("tanh_derivative", "tanh", 1, _smooth_points, A, "elementwise"),
+        _values(
             "relu",
             "matches the reference on fixed inputs and exact zeros",
             1,
             lambda rng: _fixed_activation(rng) + _zeros_activation(rng),
             A,
         ),
-        values_check(
+        _values(
             "relu",
             "matches the reference on random inputs of several shapes",
             1,
             _random_activation,
             A,
         ),
-        values_check(
+        _values(
             "relu_derivative",
             "matches the reference on fixed inputs",
             1,
             _fixed_activation,
             A,
         ),
-        values_check("relu_derivative", "is 0 at z = 0", 1, _zeros_activation, A),
-        derivative_check(
-            "relu_derivative", "relu", 1, _kink_free_points, A, "elementwise"
-        ),
+        _values("relu_derivative", "is 0 at z = 0", 1, _zeros_activation, A),
+        _derivative("relu_derivative", "relu", 1, _kink_free_points, A, "elementwise"),
     ]
 
 
@@ -479,8 +496,8 @@ def _batch_of_one(rng) -> list[Case]:
 
 def _softmax_batches(rng) -> list[Case]:
     return [
-        Case(f"random inputs, {label}", (_normal(rng, shape, 2.0),))
-        for label, shape in _BATCHES
+        Case(f"random inputs, {label}", (_normal(rng, shape, 2.0),), tags)
+        for label, shape, tags in _BATCHES
     ] + [Case("random inputs, N < L", (_normal(rng, (2, 5), 2.0),))]
 
 
@@ -510,38 +527,38 @@ def _softmax_rows_sum_to_one(ctx: Context) -> None:
 def _softmax_checks() -> list[Check]:
     S = "softmax"
     return [
-        values_check(
+        _values(
             "softmax", "matches the reference on fixed inputs", 1, _fixed_softmax, S
         ),
-        values_check(
+        _values(
             "softmax", "matches the reference on a batch of one", 1, _batch_of_one, S
         ),
-        values_check(
+        _values(
             "softmax",
             "matches the reference on random batches, N equal to L and not",
             1,
             _softmax_batches,
             S,
         ),
-        values_check(
+        _values(
             "softmax", "no overflow for entries of 1000 and 1e5", 2, _large_softmax, S
         ),
         property_check("softmax", "rows sum to one", 1, _softmax_rows_sum_to_one),
-        values_check(
+        _values(
             "softmax_jacobian",
             "matches the reference on fixed inputs",
             2,
             _fixed_softmax,
             S,
         ),
-        values_check(
+        _values(
             "softmax_jacobian",
             "matches the reference on random batches of one and several",
             2,
             lambda rng: _batch_of_one(rng) + _softmax_batches(rng),
             S,
         ),
-        derivative_check(
+        _derivative(
             "softmax_jacobian",
             "softmax",
             2,
@@ -615,8 +632,9 @@ def _divergence_cases(divergence: str, which: str):
                 Case(
                     f"random {kind} targets, {label}",
                     (_outputs(divergence, rng, shape), _targets(kind, rng, shape)),
+                    tags,
                 )
-                for label, shape in _BATCHES
+                for label, shape, tags in _BATCHES
             ]
         if which == "fd":
             shape = (3, 4)
@@ -684,42 +702,42 @@ def _divergence_checks() -> list[Check]:
     for divergence, function in _FUNCTION_OF.items():
         derivative = f"{function}_derivative"
         checks += [
-            values_check(
+            _values(
                 function,
                 "matches the reference on fixed inputs",
                 1,
                 _divergence_cases(divergence, "fixed"),
                 D,
             ),
-            values_check(
+            _values(
                 function,
                 "matches the reference on random batches",
                 1,
                 _divergence_cases(divergence, "random"),
                 D,
             ),
-            values_check(
+            _values(
                 function,
                 _SPECIAL_TITLE[divergence],
                 1,
                 _special_divergence_cases(divergence),
                 D,
             ),
-            values_check(
+            _values(
                 derivative,
                 "matches the reference on fixed inputs",
                 1,
                 _divergence_cases(divergence, "fixed"),
                 D,
             ),
-            values_check(
+            _values(
                 derivative,
                 "matches the reference on random batches",
                 1,
                 _divergence_cases(divergence, "random"),
                 D,
             ),
-            derivative_check(
+            _derivative(
                 derivative,
                 function,
                 1,
@@ -751,8 +769,9 @@ def _logit_cases(which: str):
                 Case(
                     f"random one-hot targets, {label}",
                     (_normal(rng, shape, 2.0), _one_hot(rng, shape)),
+                    tags,
                 )
-                for label, shape in _BATCHES
+                for label, shape, tags in _BATCHES
             ]
         if which == "large":
             return [
@@ -775,42 +794,42 @@ def _logit_cases(which: str):
 def _softmax_cross_entropy_checks() -> list[Check]:
     G = "logits"
     return [
-        values_check(
+        _values(
             "softmax_cross_entropy",
             "matches the reference on fixed inputs",
             1,
             _logit_cases("fixed"),
             G,
         ),
-        values_check(
+        _values(
             "softmax_cross_entropy",
             "matches the reference on random batches",
             1,
             _logit_cases("random"),
             G,
         ),
-        values_check(
+        _values(
             "softmax_cross_entropy",
             "no overflow for logits of 1000 and 1e5",
             2,
             _logit_cases("large"),
             G,
         ),
-        values_check(
+        _values(
             "softmax_cross_entropy_derivative",
             "matches the reference on fixed inputs",
             1,
             _logit_cases("fixed"),
             G,
         ),
-        values_check(
+        _values(
             "softmax_cross_entropy_derivative",
             "no overflow for logits of 1000 and 1e5",
             1,
             _logit_cases("large"),
             G,
         ),
-        derivative_check(
+        _derivative(
             "softmax_cross_entropy_derivative",
             "softmax_cross_entropy",
             2,
@@ -937,6 +956,86 @@ def _backward_args(net: Network) -> tuple:
     return (net.X, net.d, net.weights, net.biases, net.activations, net.divergence)
 
 
+def _own_loss(ctx: Context, net: Network):
+    """The submission's loss, empirical_risk of its forward's output, as a
+    function of many parameter lists at once (two round trips per batch)."""
+    K = len(net.weights)
+
+    def loss_many(batch: list[list[np.ndarray]]) -> list[float]:
+        calls = [(net.X, p[:K], p[K:], net.activations) for p in batch]
+        risks = []
+        for layers in ctx.call_many("forward", calls):
+            last = expect_sequence(layers, K, "forward(...)")[-1]
+            Y = expect_sequence(last, 2, "forward(...)[-1]")[1]
+            risks.append((Y, net.d, net.divergence))
+        values = ctx.call_many("empirical_risk", risks)
+        for value in values:
+            expect_float(value, float(np.asarray(value)), "empirical_risk(...)")
+        return [float(v) for v in values]
+
+    return loss_many
+
+
+def _gradient_of_own_loss(ctx: Context, net: Network, arrays: list[np.ndarray]):
+    """Check backward's arrays against finite differences of the submission's
+    own loss, tensor by tensor."""
+    names = _gradient_names(len(net.weights))
+    return check_gradient(
+        _own_loss(ctx, net),
+        net.weights + net.biases,
+        arrays,
+        names,
+        rng=ctx.rng,
+        mode="auto",
+    )
+
+
+def _own_loss_is_right(ctx: Context, net: Network) -> bool:
+    """Whether the submission's forward and empirical_risk give the right loss."""
+    try:
+        (value,) = _own_loss(ctx, net)([net.weights + net.biases])
+    except (SubmissionError, CheckFailed):
+        return False
+    expected = ref.empirical_risk(
+        ref.forward(net.X, net.weights, net.biases, net.activations)[-1][1],
+        net.d,
+        net.divergence,
+    )
+    return mismatch(np.asarray(value), np.asarray(expected), "loss") is None
+
+
+def _backward_verdict(ctx: Context, net: Network, arrays: list[np.ndarray]) -> str:
+    """Which half to fix, when backward differs from the reference."""
+    try:
+        own = _gradient_of_own_loss(ctx, net, arrays)
+    except (SubmissionError, CheckFailed):
+        return ""
+    loss_right = _own_loss_is_right(ctx, net)
+    if own.passed and not loss_right:
+        return (
+            "\nverdict: a consistently wrong pair; backward agrees with finite "
+            "differences of your forward and empirical_risk, which differ from "
+            "the reference: fix them, and backward with them"
+        )
+    if not own.passed and loss_right:
+        return (
+            "\nverdict: the derivative does not match your function; your "
+            "forward and empirical_risk are right, so backward is the one to fix"
+        )
+    return ""
+
+
+def _backward_hints(got: Any, expected: tuple, net: Network) -> str:
+    """Hints from the known misconceptions of backward."""
+    hints = diagnose(
+        got,
+        expected,
+        misconceptions=BACKWARD_MISCONCEPTIONS,
+        args=_backward_args(net),
+    )
+    return "".join(f"\nhint: {hint}" for hint in hints)
+
+
 def _backward_check(
     what: str, points: int, sizes, activations, divergence, batch=4
 ) -> Check:
@@ -946,85 +1045,74 @@ def _backward_check(
         expected = ref.backward(*_backward_args(net))
         try:
             arrays = _expect_gradients(got, net)
-            names = _gradient_names(len(net.weights))
-            for name, array, want in zip(names, arrays, expected[0] + expected[1]):
-                expect_array(array, want, name)
         except CheckFailed as failure:
-            raise CheckFailed(f"on {net.describe()}:\n{failure.message}") from None
+            hints = _backward_hints(got, expected, net)
+            raise CheckFailed(
+                f"on {net.describe()}:\n{failure.message}{hints}"
+            ) from None
+        names = _gradient_names(len(net.weights))
+        for name, array, want in zip(names, arrays, expected[0] + expected[1]):
+            text = mismatch(array, want, name)
+            if text is None:
+                continue
+            text += _backward_hints(got, expected, net)
+            for hint in diagnose(array, want, batch_size=net.X.shape[0]):
+                text += f"\nhint: {name}: {hint}"
+            text += _backward_verdict(ctx, net, arrays)
+            raise CheckFailed(f"on {net.describe()}:\n{text}")
 
     return property_check("backward", what, points, run)
-
-
-def _own_loss_gradient(ctx: Context, net: Network) -> list[np.ndarray]:
-    """Finite differences of the submission's forward and empirical_risk."""
-    K = len(net.weights)
-    tensors = net.weights + net.biases
-    sizes = [t.size for t in tensors]
-    theta = np.concatenate([t.ravel() for t in tensors])
-
-    def unflatten(vector: np.ndarray) -> list[np.ndarray]:
-        parts = np.split(vector, np.cumsum(sizes)[:-1])
-        return [p.reshape(t.shape) for p, t in zip(parts, tensors)]
-
-    def losses(points: list[np.ndarray]) -> list[float]:
-        calls = []
-        for point in points:
-            params = unflatten(point)
-            calls.append((net.X, params[:K], params[K:], net.activations))
-        outputs = ctx.call_many("forward", calls)
-        risks = []
-        for layers in outputs:
-            last = expect_sequence(layers, K, "forward(...)")[-1]
-            risks.append(
-                (expect_sequence(last, 2, "forward(...)[-1]")[1], net.d, net.divergence)
-            )
-        values = ctx.call_many("empirical_risk", risks)
-        for value in values:
-            expect_float(
-                value, float(np.asarray(value, dtype=float)), "empirical_risk(...)"
-            )
-        return [np.float64(v) for v in values]
-
-    return unflatten(central_differences(losses, theta))
 
 
 def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
     def run(ctx: Context) -> str | None:
         net = make_network(ctx.rng, sizes, activations, divergence, batch=3)
         got = ctx.call("backward", *_backward_args(net))
-        arrays = _expect_gradients(got, net)
-        names = _gradient_names(len(net.weights))
         try:
-            numeric = _own_loss_gradient(ctx, net)
+            arrays = _expect_gradients(got, net)
+        except CheckFailed as failure:
+            raise CheckFailed(f"on {net.describe()}:\n{failure.message}") from None
+        try:
+            result = _gradient_of_own_loss(ctx, net, arrays)
         except (SubmissionError, CheckFailed) as problem:
-            numeric = None
+            result = None
             reason = getattr(problem, "message", str(problem)).splitlines()[0]
-        if numeric is not None:
-            texts = [
-                derivative_mismatch(a, n, name, DERIVATIVE_TOLERANCE)
-                for name, a, n in zip(names, arrays, numeric)
-            ]
-            texts = [t for t in texts if t]
-            if not texts:
-                return None
-            reason = "your backward does not match them"
+        if result is not None and result.passed:
+            notes = [t.text for t in result.tensors if t.text]
+            if result.excluded:
+                notes.append(f"{result.excluded} probe(s) at a kink were not compared")
+            if not _own_loss_is_right(ctx, net):
+                notes.append(
+                    "backward agrees with your forward and empirical_risk, which "
+                    "differ from the reference: a consistently wrong pair"
+                )
+            return "; ".join(notes) or None
+
         expected = ref.backward(*_backward_args(net))
+        names = _gradient_names(len(net.weights))
         wrong = [
-            (name, text)
+            text
             for name, array, want in zip(names, arrays, expected[0] + expected[1])
             if (text := mismatch(array, want, name)) is not None
         ]
         if not wrong:
+            why = reason if result is None else "they disagree with backward"
             return (
-                f"finite differences of your forward and empirical_risk were "
-                f"not usable ({reason}), but backward matches the reference: "
-                "fix forward or empirical_risk"
+                f"finite differences of your forward and empirical_risk were not "
+                f"usable ({why}), but backward matches the reference: fix forward "
+                "or empirical_risk; backward is not charged"
             )
-        if numeric is None:
+        if result is None:
             raise CheckFailed(
                 f"on {net.describe()}:\nyour forward and empirical_risk could not "
                 f"be differentiated ({reason}), and backward differs from the "
-                f"reference:\n{wrong[0][1]}"
+                f"reference:\n{wrong[0]}"
+            )
+        texts = [t.text for t in result.failures()]
+        if _own_loss_is_right(ctx, net):
+            texts.append(
+                "verdict: the derivative does not match your function; your "
+                "forward and empirical_risk are right, so backward is the one to fix"
             )
         raise CheckFailed(f"on {net.describe()}:\n" + "\n".join(texts))
 

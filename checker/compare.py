@@ -10,10 +10,12 @@ Two error measures are used:
 
 - values: ``|got - expected| <= atol + rtol * |expected|`` elementwise, as in
   ``numpy.isclose``;
-- derivatives against finite differences: ``|a - n| / max(1, |n|)``, with
-  ``a`` the analytic and ``n`` the numerical derivative. It is an absolute
-  error for small derivatives and a relative one for large ones, so a good
-  value is below the finite-difference error, about 1e-6 here.
+- derivatives against finite differences: ``|a - n| <= rtol * max(|n|, s) +
+  4 E``, with ``a`` the analytic and ``n`` the numerical derivative, ``s`` the
+  largest ``|n|`` of the array and ``E`` the estimate's error. Entries are
+  judged relative to their array's scale, so a derivative near zero is not
+  held to a relative error it cannot have; ``rtol`` is 1e-6 in float64, where
+  the estimates are good to about 1e-10.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "expect_array",
     "expect_float",
     "expect_sequence",
+    "derivative_bound",
     "derivative_mismatch",
     "describe_value",
 ]
@@ -258,18 +261,35 @@ def expect_sequence(got: Any, length: int, quantity: str) -> list:
     return list(got)
 
 
+def derivative_bound(
+    numeric: np.ndarray, error: np.ndarray | float, rtol: float
+) -> np.ndarray:
+    """How far a derivative may be from its finite-difference estimate.
+
+    ``rtol * max(|n|, s) + 4 E``, where ``s`` is the largest ``|n|`` of the
+    array (small entries are judged against the array's scale, so a
+    derivative near zero is not held to a relative error it cannot have) and
+    ``E`` the estimate's own error.
+    """
+    numeric = np.asarray(numeric, dtype=float)
+    finite = np.abs(numeric[np.isfinite(numeric)])
+    scale = float(finite.max()) if finite.size else 0.0
+    return rtol * np.maximum(np.abs(numeric), scale) + 4 * np.asarray(error)
+
+
 def derivative_mismatch(
     analytic: np.ndarray,
     numeric: np.ndarray,
     quantity: str,
-    tolerance: float,
+    rtol: float,
+    error: np.ndarray | float = 0.0,
     excluded: np.ndarray | None = None,
 ) -> str | None:
     """Compare a derivative with finite differences, or return None if close.
 
-    The error of each element is ``|a - n| / max(1, |n|)``; elements marked
-    in ``excluded`` (coordinates at a kink, where finite differences are not
-    a derivative) are left out and counted in the text.
+    An element agrees when ``|a - n|`` is within `derivative_bound`; elements
+    marked in ``excluded`` (coordinates at a kink, where finite differences
+    are not a derivative) are left out and counted in the text.
 
     Parameters
     ----------
@@ -277,8 +297,11 @@ def derivative_mismatch(
         The derivative and its finite-difference estimate, same shape.
     quantity : str
         What is compared, used in the text.
-    tolerance : float
-        Largest error accepted.
+    rtol : float
+        Relative tolerance, against the larger of the entry and the array's
+        largest entry; 1e-6 suits float64, where estimates are good to 1e-10.
+    error : ndarray or float
+        The estimate's error, from `checker.numdiff.Estimate`.
     excluded : ndarray of bool, optional
         Elements not to compare.
 
@@ -290,18 +313,22 @@ def derivative_mismatch(
     analytic = np.asarray(analytic, dtype=float)
     numeric = np.asarray(numeric, dtype=float)
     keep = np.ones(analytic.shape, bool) if excluded is None else ~excluded
+    bound = derivative_bound(numeric, error, rtol)
     with np.errstate(invalid="ignore", over="ignore"):
-        error = np.abs(analytic - numeric) / np.maximum(1.0, np.abs(numeric))
-    error = np.where(np.isnan(error) & keep, np.inf, error)
-    bad = keep & ~(error <= tolerance)
+        difference = np.abs(analytic - numeric)
+    bad = keep & ~(difference <= bound)
     if not bad.any():
         return None
 
     count = int(bad.sum())
-    worst = int(np.argmax(np.where(bad, error, -1.0)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        badness = np.where(bad, difference / bound, -1.0)
+    badness = np.where(np.isnan(badness), np.inf, badness)
+    worst = int(np.argmax(badness))
     lines = [
-        f"{quantity}: differs from finite differences "
-        f"(error |a - n| / max(1, |n|) above {tolerance:g})",
+        f"{quantity}: differs from finite differences of your function "
+        f"(tolerance rtol={rtol:g} of the larger of the entry and the largest "
+        "entry)",
         f"  mismatched elements: {count} / {int(keep.sum())}",
         f"  worst at {_index(worst, analytic.shape) or 'the value'}: finite "
         f"differences {_number(numeric.ravel()[worst])}, yours "

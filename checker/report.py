@@ -16,7 +16,7 @@ from .results import CheckResult, GradeReport, Status
 __all__ = ["render_terminal", "render_gradescope", "format_points"]
 
 #: How many lines of a failure's explanation the terminal shows.
-_MAX_FAILURE_LINES = 12
+_MAX_FAILURE_LINES = 20
 
 #: How many characters of the submission's printed output the terminal shows.
 _MAX_PRINTED_CHARS = 2000

@@ -58,24 +58,37 @@ def test_the_softmax_jacobian_comes_out_whole():
 
 
 def test_kinks_are_flagged_and_smooth_points_are_not():
-    x = np.array([0.0, 1e-5, -1e-5, 3e-4, -3e-4, 7e-4, 0.5, -0.5, 2.0])
+    x = np.array([0.0, 1e-5, -1e-5, 3e-4, -3e-4, 0.5, -0.5, 2.0, 7e-4])
     estimate = richardson(many(ref.relu), x)
     kinks = estimate.kinks.reshape(9, 9).diagonal()
-    assert kinks.tolist() == [True] * 6 + [False] * 3
     value = estimate.value.reshape(9, 9).diagonal()
-    np.testing.assert_allclose(value[6:], [1.0, 0.0, 1.0], rtol=0, atol=1e-12)
+    error = estimate.error.reshape(9, 9).diagonal()
+    assert kinks.tolist() == [True] * 5 + [False] * 4
+    # A kink beyond h/2 (h is about 7.4e-4) leaves the estimate exact and only
+    # widens its error estimate.
+    np.testing.assert_allclose(value[5:], [1.0, 0.0, 1.0, 1.0], rtol=0, atol=1e-12)
+    assert error[8] > 1e-3
+
+
+def test_steep_smooth_functions_are_not_taken_for_kinks():
+    # -log(y) near 0 has large higher derivatives, but no kink.
+    y = np.array([0.02, 0.05, 0.1, 0.5])
+    estimate = richardson(many(lambda v: -np.log(v)), y)
+    assert not estimate.kinks.any()
+    np.testing.assert_allclose(
+        estimate.value.reshape(4, 4).diagonal(), -1 / y, rtol=1e-8
+    )
 
 
 def test_directional_cost_does_not_grow_with_the_number_of_coordinates():
+    def loss(points):
+        calls.append(len(points))
+        return [float(np.sum(np.tanh(p) ** 2)) for p in points]
+
     for size in (10, 10_000):
         x = np.random.default_rng(0).normal(size=size)
         u = np.random.default_rng(1).choice([-1.0, 1.0], size=size)
-        calls = []
-
-        def loss(points):
-            calls.append(len(points))
-            return [float(np.sum(np.tanh(p) ** 2)) for p in points]
-
+        calls: list[int] = []
         estimate = directional(loss, x, [u])
         exact = float(np.sum(2 * np.tanh(x) * (1 - np.tanh(x) ** 2) * u))
         assert sum(calls) == 7

@@ -133,17 +133,23 @@ def test_nested_values_are_named_by_their_index():
         expect_close([1, 2, 3], expected, "out")
 
 
-def test_the_derivative_error_is_relative_for_large_and_absolute_for_small():
+def test_derivatives_are_judged_against_the_scale_of_their_array():
     numeric = np.array([1000.0, 1e-3])
-    assert (
-        derivative_mismatch(numeric * (1 + 1e-8) + [0, 1e-8], numeric, "g", 1e-6)
-        is None
-    )
-    text = derivative_mismatch(np.array([1000.0, 2e-3]), numeric, "g", 1e-6)
+    # Off by 1e-4 absolute: small against the array's scale of 1000.
+    close = numeric + np.array([1e-5, 1e-4])
+    assert derivative_mismatch(close, numeric, "g", 1e-6) is None
+    text = derivative_mismatch(np.array([1000.0, 2e-3 + 1e-2]), numeric, "g", 1e-6)
     assert "mismatched elements: 1 / 2" in text
-    assert "worst at [1]: finite differences 0.001, yours 0.002" in text
+    assert "worst at [1]: finite differences 0.001, yours 0.012" in text
     excluded = np.array([False, True])
     assert (
-        derivative_mismatch(np.array([1000.0, 5.0]), numeric, "g", 1e-6, excluded)
+        derivative_mismatch(np.array([1000.0, 5.0]), numeric, "g", 1e-6, 0.0, excluded)
         is None
     )
+
+
+def test_the_estimates_error_widens_the_bound():
+    numeric = np.array([1.0, 2.0])
+    analytic = numeric + 1e-3
+    assert derivative_mismatch(analytic, numeric, "g", 1e-6) is not None
+    assert derivative_mismatch(analytic, numeric, "g", 1e-6, error=1e-3) is None
