@@ -846,15 +846,20 @@ def _risk_check(divergence: str) -> Check:
         Y = _outputs(divergence, ctx.rng, shape)
         d = _targets(_TARGET_KIND[divergence], ctx.rng, shape)
         got = ctx.call("empirical_risk", Y, d, divergence)
+        expected = ref.empirical_risk(Y, d, divergence)
         try:
-            expect_float(
-                got,
-                ref.empirical_risk(Y, d, divergence),
-                f"empirical_risk(Y, d, {divergence!r})",
-            )
+            expect_float(got, expected, f"empirical_risk(Y, d, {divergence!r})")
         except CheckFailed as failure:
+            hints = diagnose(
+                got,
+                expected,
+                misconceptions=MISCONCEPTIONS["empirical_risk"],
+                args=(Y, d, divergence),
+            )
             raise CheckFailed(
-                f"on a batch of 5 (Y shape {shape}):\n" + failure.message
+                f"on a batch of 5 (Y shape {shape}):\n"
+                + failure.message
+                + "".join(f"\nhint: {hint}" for hint in hints)
             ) from None
 
     return property_check(
@@ -1036,6 +1041,20 @@ def _backward_hints(got: Any, expected: tuple, net: Network) -> str:
     return "".join(f"\nhint: {hint}" for hint in hints)
 
 
+def _tensor_hints(got: Any, expected: tuple) -> str:
+    """Hints for the first gradient tensor of the wrong shape."""
+    try:
+        dweights, dbiases = got
+        arrays = list(dweights) + list(dbiases)
+    except (TypeError, ValueError):
+        return ""
+    names = _gradient_names(len(expected[0]))
+    for name, array, want in zip(names, arrays, expected[0] + expected[1]):
+        if isinstance(array, np.ndarray) and array.shape != want.shape:
+            return "".join(f"\nhint: {name}: {h}" for h in diagnose(array, want))
+    return ""
+
+
 def _backward_check(
     what: str, points: int, sizes, activations, divergence, batch=4
 ) -> Check:
@@ -1046,7 +1065,7 @@ def _backward_check(
         try:
             arrays = _expect_gradients(got, net)
         except CheckFailed as failure:
-            hints = _backward_hints(got, expected, net)
+            hints = _backward_hints(got, expected, net) + _tensor_hints(got, expected)
             raise CheckFailed(
                 f"on {net.describe()}:\n{failure.message}{hints}"
             ) from None
