@@ -148,7 +148,8 @@ DIAGNOSES = [
     pytest.param(
         _edit(
             '            delta = np.einsum("ni,nij->nj", dY, softmax_jacobian(Z))',
-            '            delta = np.einsum("ni,nij->nj", (Y - d) / N, softmax_jacobian(Z))',
+            '            delta = np.einsum("ni,nij->nj", (Y - d) / N, '
+            "softmax_jacobian(Z))",
         ),
         "backward",
         "shortcut Y - d at a softmax output",
