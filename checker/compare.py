@@ -20,6 +20,9 @@ Two error measures are used:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,8 @@ from ._channel import Unsupported
 
 __all__ = [
     "CheckFailed",
+    "Precision",
+    "precision_scope",
     "Tolerance",
     "VALUE_TOLERANCE",
     "FLOAT32_TOLERANCE",
@@ -70,6 +75,60 @@ VALUE_TOLERANCE = Tolerance(rtol=1e-7, atol=1e-10)
 FLOAT32_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-7)
 
 
+class Precision:
+    """Whether the submission being graded has returned float32 arrays.
+
+    Once it has, every value comparison made under `precision_scope` uses
+    `FLOAT32_TOLERANCE`, even for float64 arrays: a float64 result computed
+    from float32 intermediates is only as precise as float32.
+    """
+
+    def __init__(self) -> None:
+        self.float32 = False
+
+    def observe(self, value: Any) -> None:
+        """Note a decoded value; lists, tuples and dicts are searched."""
+        stack = [value]
+        while stack and not self.float32:
+            item = stack.pop()
+            if isinstance(item, (np.ndarray, np.generic)):
+                self.float32 = item.dtype in (np.float32, np.float16)
+            elif isinstance(item, (list, tuple)):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+
+
+_precision: ContextVar[Precision | None] = ContextVar("precision", default=None)
+
+
+@contextmanager
+def precision_scope(precision: Precision) -> Iterator[None]:
+    """Make comparisons in the block follow ``precision``."""
+    token = _precision.set(precision)
+    try:
+        yield
+    finally:
+        _precision.reset(token)
+
+
+def _precision_note(got: Any, quantity: str) -> tuple[Tolerance | None, str]:
+    """The tolerance and sentence to use for a float32 submission, if any."""
+    dtype = getattr(got, "dtype", None)
+    if dtype in (np.float32, np.float16):
+        return FLOAT32_TOLERANCE, (
+            f"\n  note: {quantity} is {dtype}; the contract asks for float64, so "
+            f"it is compared at the looser tolerance {FLOAT32_TOLERANCE}"
+        )
+    precision = _precision.get()
+    if precision is not None and precision.float32:
+        return FLOAT32_TOLERANCE, (
+            "\n  note: your code returns float32 arrays, so values are compared at "
+            f"float32 precision ({FLOAT32_TOLERANCE}); the contract asks for float64"
+        )
+    return None, ""
+
+
 def describe_value(value: Any) -> str:
     """Name the type (and shape) of a value in a few words."""
     if isinstance(value, Unsupported):
@@ -99,12 +158,15 @@ def mismatch(
     got: np.ndarray,
     expected: np.ndarray,
     quantity: str,
-    tolerance: Tolerance = VALUE_TOLERANCE,
+    tolerance: Tolerance | None = None,
 ) -> str | None:
     """Explain how ``got`` differs from ``expected``, or return None if close.
 
     Both must be arrays of the same shape. NaN and infinities match only the
-    same value at the same place.
+    same value at the same place. Without a ``tolerance``, float32 values, or
+    any value of a submission that returns float32 arrays (see `Precision`),
+    are compared at `FLOAT32_TOLERANCE` and the text says so; others at
+    `VALUE_TOLERANCE`.
 
     Parameters
     ----------
@@ -112,7 +174,7 @@ def mismatch(
         The submission's value and the expected one.
     quantity : str
         What is compared, e.g. ``"dweights[1]"``, used in the text.
-    tolerance : Tolerance
+    tolerance : Tolerance, optional
         Elementwise ``|got - expected| <= atol + rtol * |expected|``.
 
     Returns
@@ -120,6 +182,10 @@ def mismatch(
     str or None
         A multi-line explanation, or None when every element is close.
     """
+    note = ""
+    if tolerance is None:
+        loose, note = _precision_note(got, quantity)
+        tolerance = loose or VALUE_TOLERANCE
     got = np.asarray(got, dtype=float)
     expected = np.asarray(expected, dtype=float)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -164,7 +230,7 @@ def mismatch(
         )
     if got.shape:
         lines.append(f"  shape {got.shape}")
-    return "\n".join(lines)
+    return "\n".join(lines) + note
 
 
 def _shape_sentence(got_shape: tuple, expected_shape: tuple, quantity: str) -> str:
@@ -180,7 +246,7 @@ def expect_array(
     got: Any,
     expected: np.ndarray,
     quantity: str,
-    tolerance: Tolerance = VALUE_TOLERANCE,
+    tolerance: Tolerance | None = None,
 ) -> None:
     """Raise `CheckFailed` unless ``got`` is an array close to ``expected``.
 
@@ -195,20 +261,13 @@ def expect_array(
         )
     if got.shape != expected.shape:
         raise CheckFailed(_shape_sentence(got.shape, expected.shape, quantity))
-    note = ""
-    if got.dtype == np.float32 or got.dtype == np.float16:
-        tolerance = FLOAT32_TOLERANCE
-        note = (
-            f"\n  note: {quantity} is {got.dtype}; the contract asks for float64, "
-            f"so it is compared at the looser tolerance {tolerance}"
-        )
     text = mismatch(got, expected, quantity, tolerance)
     if text is not None:
-        raise CheckFailed(text + note)
+        raise CheckFailed(text)
 
 
 def expect_float(
-    got: Any, expected: float, quantity: str, tolerance: Tolerance = VALUE_TOLERANCE
+    got: Any, expected: float, quantity: str, tolerance: Tolerance | None = None
 ) -> None:
     """Raise `CheckFailed` unless ``got`` is one real number close to ``expected``.
 
@@ -230,7 +289,7 @@ def expect_close(
     got: Any,
     expected: Any,
     quantity: str,
-    tolerance: Tolerance = VALUE_TOLERANCE,
+    tolerance: Tolerance | None = None,
 ) -> None:
     """Compare nested values: arrays, floats, and lists or tuples of them.
 

@@ -12,7 +12,7 @@ import os
 import time
 
 from .assignment import Assignment, Check, Context
-from .compare import CheckFailed
+from .compare import CheckFailed, precision_scope
 from .results import CheckResult, GradeReport, Status
 from .sandbox import ErrorKind, Limits, Sandbox, SubmissionError
 
@@ -36,7 +36,8 @@ def _run_check(check: Check, sandbox: Sandbox, seed: int) -> CheckResult:
     status = Status.PASSED
     message = ""
     try:
-        note = check.run(Context(sandbox, check, seed))
+        with precision_scope(sandbox.precision):
+            note = check.run(Context(sandbox, check, seed))
         message = note or ""
     except CheckFailed as failure:
         status = Status.FAILED
@@ -92,6 +93,12 @@ def grade(
             log.debug("%s: %s in %.3f s", check.name, result.status, result.seconds)
             report.results.append(result)
         report.printed = sandbox.printed()
+        if sandbox.precision.float32:
+            report.notes.append(
+                "Your code returns float32 arrays, so values were compared at "
+                "float32 precision (rtol=1e-5) and finite differences used float32 "
+                "steps; the contract asks for float64."
+            )
         if sandbox.load_error is not None:
             report.load_error = sandbox.load_error.message
     report.execution_time = time.perf_counter() - started

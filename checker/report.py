@@ -126,6 +126,8 @@ def render_terminal(report: GradeReport, verbose: bool = False) -> str:
         lines += ["", "Your code printed:"]
         lines += ["  | " + line for line in printed.rstrip().splitlines()]
 
+    for note in report.notes:
+        lines += ["", f"Note: {note}"]
     lines += ["", summary_line(report)]
     return "\n".join(lines) + "\n"
 
@@ -170,4 +172,6 @@ def render_gradescope(report: GradeReport) -> str:
     }
     if report.load_error:
         document["output"] += f"\nYour file could not be loaded: {report.load_error}"
+    for note in report.notes:
+        document["output"] += f"\nNote: {note}"
     return json.dumps(document, indent=2) + "\n"

@@ -79,6 +79,8 @@ class GradeReport:
         What the submission printed, capped.
     load_error : str or None
         Why the file could not be loaded, if it could not.
+    notes : list of str
+        Remarks on the whole grading, e.g. on float32 precision.
     """
 
     assignment: str
@@ -87,6 +89,7 @@ class GradeReport:
     execution_time: float = 0.0
     printed: str = ""
     load_error: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:

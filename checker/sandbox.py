@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _channel
+from .compare import Precision
 
 __all__ = ["Limits", "ErrorKind", "SubmissionError", "CallOutcome", "Sandbox"]
 
@@ -256,6 +257,7 @@ class Sandbox:
         self.load_error: SubmissionError | None = None
         self.names: frozenset[str] = frozenset()
         self.restarts = 0
+        self.precision = Precision()
         self._timeouts: dict[str, int] = {}
         self._process: subprocess.Popen | None = None
         self._home: tempfile.TemporaryDirectory | None = None
@@ -554,6 +556,7 @@ class Sandbox:
             changed = reply.get("changed_args")
             if not isinstance(changed, list):
                 changed = []
+            self.precision.observe(reply.get("value"))
             return CallOutcome(
                 value=reply.get("value"),
                 seconds=seconds,

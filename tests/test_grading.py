@@ -192,3 +192,21 @@ def test_a_broken_submission_fails_only_what_it_affects(
         assert status in {r.status for r in own}
     if status is Status.NOT_LOADED:
         assert report.load_error and text in report.load_error
+
+
+def test_a_float32_submission_is_judged_at_float32_precision(hw1, write_submission):
+    source = typical_source().replace("dtype=float)", "dtype=np.float32)")
+    source = source.replace("astype(float)", "astype(np.float32)")
+    assert source.count("float32") > 20
+    report = grade(write_submission(source), hw1)
+    failed = [(r.name, r.message) for r in report.results if not r.passed]
+    assert failed == []
+    assert any("float32 precision" in note for note in report.notes)
+
+
+def test_a_float32_submission_with_a_bug_still_loses_its_points(hw1, write_submission):
+    bug = next(b for b in BUGS if b.id == "sigmoid_derivative_of_output")
+    source = apply(bug, typical_source()).replace("dtype=float)", "dtype=np.float32)")
+    report = grade(write_submission(source), hw1)
+    assert "sigmoid_derivative" in lost_points(report)
+    assert lost_points(report) <= bug.broken | bug.callers
