@@ -43,6 +43,7 @@ from checker.checks import (
 )
 from checker.compare import (
     CheckFailed,
+    as_float,
     expect_array,
     expect_close,
     expect_float,
@@ -967,7 +968,7 @@ def _own_loss(ctx: Context, net: Network):
     function of many parameter lists at once (two round trips per batch)."""
     K = len(net.weights)
 
-    def loss_many(batch: list[list[np.ndarray]]) -> list[float]:
+    def loss_chunk(batch: list[list[np.ndarray]]) -> list[float]:
         calls = [(net.X, p[:K], p[K:], net.activations) for p in batch]
         risks = []
         for layers in ctx.call_many("forward", calls):
@@ -975,9 +976,14 @@ def _own_loss(ctx: Context, net: Network):
             Y = expect_sequence(last, 2, "forward(...)[-1]")[1]
             risks.append((Y, net.d, net.divergence))
         values = ctx.call_many("empirical_risk", risks)
-        for value in values:
-            expect_float(value, float(np.asarray(value)), "empirical_risk(...)")
-        return [float(v) for v in values]
+        return [as_float(v, "empirical_risk(...)") for v in values]
+
+    def loss_many(batch: list[list[np.ndarray]]) -> list[float]:
+        # In chunks, so that the grader never holds many outputs at once.
+        values: list[float] = []
+        for start in range(0, len(batch), 32):
+            values += loss_chunk(batch[start : start + 32])
+        return values
 
     return loss_many
 
@@ -1097,17 +1103,6 @@ def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
         except (SubmissionError, CheckFailed) as problem:
             result = None
             reason = getattr(problem, "message", str(problem)).splitlines()[0]
-        if result is not None and result.passed:
-            notes = [t.text for t in result.tensors if t.text]
-            if result.excluded:
-                notes.append(f"{result.excluded} probe(s) at a kink were not compared")
-            if not _own_loss_is_right(ctx, net):
-                notes.append(
-                    "backward agrees with your forward and empirical_risk, which "
-                    "differ from the reference: a consistently wrong pair"
-                )
-            return "; ".join(notes) or None
-
         expected = ref.backward(*_backward_args(net))
         names = _gradient_names(len(net.weights))
         wrong = [
@@ -1115,6 +1110,20 @@ def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
             for name, array, want in zip(names, arrays, expected[0] + expected[1])
             if (text := mismatch(array, want, name)) is not None
         ]
+        if result is not None and result.passed:
+            notes = [t.text for t in result.tensors if t.text]
+            if result.excluded:
+                notes.append(f"{result.excluded} probe(s) at a kink were not compared")
+            if wrong and not _own_loss_is_right(ctx, net):
+                # Agreeing with a wrong loss earns nothing: zeros agree with zeros.
+                raise CheckFailed(
+                    f"on {net.describe()}:\nbackward agrees with finite "
+                    "differences of your forward and empirical_risk, but both differ "
+                    "from the reference\nverdict: a consistently wrong pair; fix "
+                    "forward or empirical_risk, then backward with them"
+                )
+            return "; ".join(notes) or None
+
         if not wrong:
             why = reason if result is None else "they disagree with backward"
             return (
@@ -1183,14 +1192,19 @@ def _arguments_unchanged(function: str, make_args: Callable[[Context], tuple]):
     }[function]
 
     def run(ctx: Context) -> None:
-        outcome = ctx.sandbox.call(function, *make_args(ctx))
-        outcome.get()
+        args = make_args(ctx)
+        outcome = ctx.sandbox.call(function, *args)
+        got = outcome.get()
         if outcome.changed_args:
             names = ", ".join(argument_names[i] for i in outcome.changed_args)
             raise CheckFailed(
                 f"{function} replaced items of the list(s) {names} it was given; "
                 "build and return new lists instead"
             )
+        # Leaving the arguments alone earns nothing unless the result is right.
+        expected = getattr(ref, function)(*args)
+        result = expect_sequence(got, len(expected), f"{function}(...)")
+        _expect_parameters(result, expected, f"{function}(...)")
 
     return run
 

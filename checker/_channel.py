@@ -392,3 +392,22 @@ def read_frame(
     header = _read_exact(fd, header_size, deadline)
     payload = _read_exact(fd, payload_size, deadline)
     return decode(header, payload)
+
+
+def _guarded(decoder):
+    """Turn any failure of the decoder into a `ChannelError`: a frame is
+    untrusted input, and no error of ours may escape on its account."""
+
+    def decode_frame(frame_header: bytes, payload: bytes) -> Any:
+        try:
+            return decoder(frame_header, payload)
+        except ChannelError:
+            raise
+        except (ValueError, TypeError, RecursionError, OverflowError, MemoryError) as e:
+            raise ChannelError(f"malformed message ({type(e).__name__})") from None
+
+    decode_frame.__doc__ = decoder.__doc__
+    return decode_frame
+
+
+decode = _guarded(decode)

@@ -61,8 +61,11 @@ def _set_limits(limits: dict) -> None:
         if value is None or not hasattr(resource, name):
             continue
         which = getattr(resource, name)
+        # For CPU time the hard limit is a little above the soft one, so that
+        # SIGXCPU (which names the cause) arrives before SIGKILL.
+        hard = int(value) + (5 if key == "cpu_seconds" else 0)
         try:
-            resource.setrlimit(which, (int(value), int(value)))
+            resource.setrlimit(which, (int(value), hard))
         except (ValueError, OSError):
             pass
 
@@ -90,7 +93,7 @@ def _error_report(error: BaseException, path: str) -> dict:
     if isinstance(error, SyntaxError):
         message = error.msg or message
     return {
-        "type": type(error).__name__,
+        "type": type(error).__name__[:80],
         "message": message[:500],
         "where": where,
         "line": line[:200] if line else None,

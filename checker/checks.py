@@ -343,18 +343,16 @@ def judge_derivative(
 
     note = "; ".join(notes)
     if text is None:
-        if function_right:
+        if function_right or matches_reference:
             return Judgement(Verdict.RIGHT, note=note)
         return Judgement(
             Verdict.CONSISTENT_PAIR,
-            note="; ".join(
-                [
-                    f"{derivative.name} agrees with your {function.name}, but "
-                    f"{function.name} differs from the reference: a consistently "
-                    "wrong pair, fix them together"
-                ]
-                + notes
-            ),
+            text=f"{quantity}: agrees with finite differences of your "
+            f"{function.name}, but both differ from the reference\n"
+            f"verdict: {Verdict.CONSISTENT_PAIR.value}; your {function.name} is "
+            f"wrong and {derivative.name} follows it: fix {function.name}, then "
+            f"{derivative.name} with it",
+            note=note,
         )
     if matches_reference:
         return Judgement(
@@ -479,9 +477,10 @@ def derivative_check(
     """A check that a derivative matches finite differences of the submitted
     function (see `judge_derivative`).
 
-    It passes for the verdicts "right", "the function is wrong" (the
-    derivative is not charged for its function's bug) and "a consistently
-    wrong pair" (the value checks charge that), each with a note.
+    It passes for the verdicts "right" and "the function is wrong" (the
+    derivative is not charged for its function's bug), with a note. It fails
+    for "a consistently wrong pair", whose derivative is wrong too: a pair of
+    trivial functions (zeros, say) must not earn points by agreeing.
     """
 
     def run(ctx: Context) -> str | None:

@@ -107,6 +107,9 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -128,9 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         name = _pick_assignment(submission, arguments.assignment)
         if json_path is not None:
             _check_output_path(json_path)
-        if not arguments.timeout > 0:
+        if not 0 < arguments.timeout <= 600:
             raise UsageError(
-                f"--timeout {arguments.timeout:g}: give a positive number of seconds"
+                f"--timeout {arguments.timeout:g}: give a number of seconds "
+                "above 0 and at most 600"
+            )
+        if json_path is not None and json_path.resolve() == submission.resolve():
+            raise UsageError(
+                f"--json {json_path} is the submission itself; give another file"
             )
     except UsageError as error:
         print(f"checker: error: {error}", file=sys.stderr)
@@ -140,10 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(call_seconds=arguments.timeout)
     report = grade(submission, assignment, limits)
 
-    if arguments.quiet:
-        print(summary_line(report))
-    else:
-        print(render_terminal(report, verbose=arguments.verbose), end="")
+    # The results file first: whatever happens to the terminal, it is written.
     if json_path is not None:
         try:
             _write_atomically(json_path, render_gradescope(report))
@@ -153,4 +158,11 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return EXIT_UNUSABLE
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    if arguments.quiet:
+        print(summary_line(report))
+    else:
+        print(render_terminal(report, verbose=arguments.verbose), end="")
     return EXIT_PASSED if report.all_passed else EXIT_FAILED

@@ -40,6 +40,7 @@ __all__ = [
     "expect_close",
     "expect_array",
     "expect_float",
+    "as_float",
     "expect_sequence",
     "derivative_bound",
     "derivative_mismatch",
@@ -141,7 +142,10 @@ def describe_value(value: Any) -> str:
         return "None"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
-    return f"a {type(value).__name__}"
+    name = type(value).__name__
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e308:
+        return "an int too large for a float"
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> str:
@@ -273,16 +277,30 @@ def expect_float(
 
     Python floats and ints, numpy real scalars and 0-d arrays are accepted.
     """
+    as_float(got, quantity)
+    text = mismatch(np.asarray(got), np.asarray(expected), quantity, tolerance)
+    if text is not None:
+        raise CheckFailed(text)
+
+
+def as_float(got: Any, quantity: str) -> float:
+    """Return ``got`` as a float if it is one real number, else raise
+    `CheckFailed` saying what it was.
+
+    Python floats and ints, numpy real scalars and 0-d arrays are numbers;
+    an int too large for a float is not.
+    """
     is_number = isinstance(got, (int, float, np.integer, np.floating)) and not (
         isinstance(got, bool)
     )
     if isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "iuf":
         is_number = True
-    if not is_number:
-        raise CheckFailed(f"{quantity}: expected a float, got {describe_value(got)}")
-    text = mismatch(np.asarray(got), np.asarray(expected), quantity, tolerance)
-    if text is not None:
-        raise CheckFailed(text)
+    if is_number:
+        try:
+            return float(got)
+        except OverflowError:
+            pass
+    raise CheckFailed(f"{quantity}: expected a float, got {describe_value(got)}")
 
 
 def expect_close(

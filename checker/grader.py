@@ -64,6 +64,18 @@ def _run_check(check: Check, sandbox: Sandbox, seed: int) -> CheckResult:
     )
 
 
+def _not_run(check: Check, budget: float) -> CheckResult:
+    return CheckResult(
+        name=check.name,
+        function=check.function,
+        max_score=float(check.points),
+        score=0.0,
+        status=Status.TIMED_OUT,
+        message=f"not run: grading stopped after {budget:g} s, the time limit of "
+        "the whole file (look for slow or sleeping code)",
+    )
+
+
 def grade(
     submission: str | os.PathLike,
     assignment: Assignment,
@@ -86,9 +98,13 @@ def grade(
         One result per check, in the assignment's order.
     """
     started = time.perf_counter()
+    limits = limits or Limits()
     report = GradeReport(assignment=assignment.name, submission=str(submission))
     with Sandbox(submission, limits) as sandbox:
         for check in assignment.checks:
+            if time.perf_counter() - started > limits.total_seconds:
+                report.results.append(_not_run(check, limits.total_seconds))
+                continue
             result = _run_check(check, sandbox, assignment.seed)
             log.debug("%s: %s in %.3f s", check.name, result.status, result.seconds)
             report.results.append(result)

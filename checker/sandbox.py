@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,9 @@ class Limits:
     timeouts_before_skip : int
         After this many timeouts of one function, further direct calls of it
         fail at once instead of waiting out the limit again.
+    total_seconds : float
+        Wall-clock budget of the whole grading; checks not started by then are
+        failed as not run.
     """
 
     call_seconds: float = 5.0
@@ -72,8 +76,9 @@ class Limits:
     cpu_seconds: int | None = 120
     file_bytes: int | None = 16 * 2**20
     output_bytes: int = 64 * 2**10
-    max_frame_bytes: int = _channel.DEFAULT_MAX_FRAME_BYTES
+    max_frame_bytes: int = 16 * 2**20
     timeouts_before_skip: int = 2
+    total_seconds: float = 300.0
 
 
 class ErrorKind(str, Enum):
@@ -150,20 +155,30 @@ class _Output:
         with self.lock:
             text = b"".join(self.chunks).decode("utf-8", errors="replace")
             dropped = self.total - self.kept
+        # Keep newlines and tabs; make terminal escapes and the like visible.
+        text = _CONTROL.sub("?", text.replace("\r\n", "\n"))
         if dropped:
             text += f"\n[... {dropped} more bytes of output not shown]"
         return text
 
 
-def _drain(stream: Any, output: _Output) -> None:
+def _drain(fd: int, output: _Output) -> None:
+    """Read the worker's output until every writer has closed it, then close
+    it. Raw reads, so that the grader never waits on a buffer's lock for a
+    process that keeps the pipe open."""
     try:
         while True:
-            data = stream.read1(65536) if hasattr(stream, "read1") else stream.read(1)
+            data = os.read(fd, 65536)
             if not data:
-                return
+                break
             output.add(data)
-    except (OSError, ValueError):
-        return
+    except OSError:
+        pass
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _scrubbed_environment(home: str) -> dict[str, str]:
@@ -201,13 +216,26 @@ def _describe_exit(returncode: int | None) -> str:
     return f"exited with status {returncode}"
 
 
-def _error_from_report(report: dict, function: str) -> SubmissionError:
-    kind_name = report.get("type", "Exception")
-    message = report.get("message") or ""
-    where = report.get("where")
-    line = report.get("line")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-    raised_in = report.get("function")
+
+def clean_text(value: Any, limit: int = 500) -> str:
+    """Make text from the worker safe to show: a string, capped, with control
+    characters (terminal escapes among them) and lone surrogates replaced."""
+    if not isinstance(value, str):
+        return ""
+    text = value.encode("utf-8", errors="replace").decode("utf-8", errors="replace")
+    text = _CONTROL.sub("?", text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _error_from_report(report: dict, function: str) -> SubmissionError:
+    kind_name = clean_text(report.get("type"), 80) or "Exception"
+    message = clean_text(report.get("message")).replace("\n", " ")
+    where = clean_text(report.get("where"), 200)
+    line = clean_text(report.get("line"), 200)
+
+    raised_in = clean_text(report.get("function"), 80)
     if kind_name == "NotImplementedError":
         if raised_in and raised_in != function and raised_in != "<module>":
             text = f"{function} calls {raised_in}, which is not implemented yet"
@@ -311,8 +339,11 @@ class Sandbox:
         os.set_blocking(request_write, False)
         self._to_worker = request_write
         self._from_worker = reply_read
+        # The drainer owns the output pipe from here on and closes it.
+        output_fd = os.dup(self._process.stdout.fileno())
+        self._process.stdout.close()
         self._drainer = threading.Thread(
-            target=_drain, args=(self._process.stdout, self.output), daemon=True
+            target=_drain, args=(output_fd, self.output), daemon=True
         )
         self._drainer.start()
         log.debug("started worker %d for %s", self._process.pid, self.submission)
@@ -345,10 +376,10 @@ class Sandbox:
                     pass
         self._to_worker = self._from_worker = -1
         if self._drainer is not None:
-            self._drainer.join(timeout=2)
+            # A process the submission detached may still hold the pipe; the
+            # drainer then stays behind as a daemon thread, and we go on.
+            self._drainer.join(timeout=1)
             self._drainer = None
-        if process.stdout is not None:
-            process.stdout.close()
         if self._home is not None:
             self._home.cleanup()
             self._home = None
@@ -364,6 +395,16 @@ class Sandbox:
             except (OSError, _channel.ChannelError, subprocess.TimeoutExpired):
                 pass
         self._stop()
+
+    def _still_running(self, grace: float) -> bool:
+        """Whether the worker is still running after ``grace`` seconds."""
+        if self._process is None:
+            return False
+        try:
+            self._process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            return True
+        return False
 
     def _lost_worker(self) -> str:
         """Stop a worker that failed and say how it ended ("exited with ...")."""
@@ -404,8 +445,9 @@ class Sandbox:
         if not reply.get("ok"):
             report = reply.get("error") or {}
             self._fail_load(_load_message(report, self.submission.name))
-        names = reply.get("names") or []
-        self.names = frozenset(n for n in names if isinstance(n, str))
+        names = reply.get("names")
+        names = names if isinstance(names, list) else []
+        self.names = frozenset(clean_text(n, 100) for n in names if isinstance(n, str))
         self._loaded_once = True
 
     def _fail_load(self, message: str) -> None:
@@ -486,6 +528,24 @@ class Sandbox:
             if self._skip_reason(name) is not None:
                 break
             runnable.append((name, args))
+        for position, (name, args) in enumerate(runnable):
+            try:
+                _channel.encode(list(args), max_bytes=self.limits.max_frame_bytes)
+            except _channel.ChannelError as error:
+                if position > 0:
+                    runnable = runnable[:position]
+                    break
+                return [
+                    CallOutcome(
+                        error=SubmissionError(
+                            ErrorKind.REFUSED,
+                            f"{name} was not called: one of its arguments came "
+                            f"from your code and is not plain data ({error}); "
+                            "return plain ndarrays (np.asarray) and lists",
+                            name,
+                        )
+                    )
+                ]
         try:
             self._send({"op": "calls", "calls": [[n, list(a)] for n, a in runnable]})
         except _channel.ChannelTimeout:
@@ -518,7 +578,10 @@ class Sandbox:
                 )
                 return outcomes
             except _channel.ChannelClosed:
+                alive = self._still_running(grace=0.5)
                 how = self._lost_worker()
+                if alive:
+                    how = "closed its channel to the grader"
                 outcomes.append(CallOutcome(error=self._crash(name, how)))
                 return outcomes
             except _channel.ChannelError as error:
@@ -578,14 +641,14 @@ class Sandbox:
 
 
 def _load_message(report: dict, filename: str) -> str:
-    kind = report.get("type", "Exception")
-    message = report.get("message") or ""
-    where = report.get("where")
-    line = report.get("line")
+    kind = clean_text(report.get("type"), 80) or "Exception"
+    message = clean_text(report.get("message")).replace("\n", " ")
+    where = clean_text(report.get("where"), 200)
+    line = clean_text(report.get("line"), 200)
     if kind in ("SystemExit", "KeyboardInterrupt"):
-        text = f"the file raised {kind} while being loaded"
+        text = f"it raised {kind} while being loaded"
     else:
-        text = f"the file could not be loaded: {kind}"
+        text = kind
         if message:
             text += f": {message}"
     if where:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -132,3 +133,28 @@ def test_what_the_submission_prints_stays_out_of_results_json(tmp_path):
 def test_the_console_script_is_declared():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'nncheck = "checker.cli:main"' in text
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--timeout", "inf"], "at most 600"),
+        (["--timeout", "nan"], "above 0"),
+        (["--json", "assignments/hw1.py"], "is the submission itself"),
+    ],
+    ids=["inf", "nan", "json-is-submission"],
+)
+def test_more_unusable_options(arguments, message):
+    result = run_checker("assignments/hw1.py", *arguments)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_results_json_follows_the_umask(tmp_path):
+    results = tmp_path / "results.json"
+    previous = os.umask(0o022)
+    try:
+        run_checker(HANDOUT, "--json", results, "-q")
+    finally:
+        os.umask(previous)
+    assert results.stat().st_mode & 0o777 == 0o644

@@ -210,3 +210,60 @@ def test_a_float32_submission_with_a_bug_still_loses_its_points(hw1, write_submi
     report = grade(write_submission(source), hw1)
     assert "sigmoid_derivative" in lost_points(report)
     assert lost_points(report) <= bug.broken | bug.callers
+
+
+def test_a_risk_that_forgets_the_mean_is_a_student_error_not_a_grader_error(
+    hw1, write_submission
+):
+    source = edit(typical_source(), "return float(np.mean(values))", "return values")
+    report = grade(write_submission(source), hw1)
+    assert Status.INTERNAL not in {r.status for r in report.results}
+    assert "empirical_risk" in lost_points(report)
+    messages = "\n".join(r.message for r in report.results if not r.passed)
+    assert "expected a float, got an ndarray of shape" in messages
+
+
+ZEROS = """
+import numpy as np
+
+def _zeros(z, *rest):
+    return np.zeros_like(np.asarray(z, dtype=float))
+
+def _per_sample(Y, d):
+    return np.zeros(len(Y))
+
+identity = sigmoid = tanh = relu = softmax = _zeros
+identity_derivative = sigmoid_derivative = tanh_derivative = relu_derivative = _zeros
+l2_divergence = bce_divergence = kl_divergence = cross_entropy = _per_sample
+softmax_cross_entropy = _per_sample
+l2_divergence_derivative = bce_divergence_derivative = _zeros
+kl_divergence_derivative = cross_entropy_derivative = _zeros
+softmax_cross_entropy_derivative = _zeros
+
+def softmax_jacobian(z):
+    N, L = np.shape(z)
+    return np.zeros((N, L, L))
+
+def empirical_risk(Y, d, divergence):
+    return 0.0
+
+def forward(X, weights, biases, activations):
+    return [(np.zeros((len(X), len(b))),) * 2 for b in biases]
+
+def backward(X, d, weights, biases, activations, divergence):
+    return [np.zeros_like(W) for W in weights], [np.zeros_like(b) for b in biases]
+
+def gradient_descent_step(weights, biases, dweights, dbiases, eta):
+    return list(weights), list(biases)
+
+def train(X, d, weights, biases, activations, divergence, eta, epochs):
+    return list(weights), list(biases), [0.0] * epochs
+"""
+
+
+def test_zeros_everywhere_earns_next_to_nothing(hw1, write_submission):
+    report = grade(write_submission(ZEROS), hw1)
+    passed = [r.name for r in report.results if r.passed]
+    # identity_derivative is not zero, so nothing trivial passes but the few
+    # checks where zero is the right answer (relu_derivative of negatives...).
+    assert report.score <= 5, passed

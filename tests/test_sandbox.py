@@ -261,3 +261,40 @@ def test_a_worker_that_stops_reading_cannot_block_the_grader(tmp_path):
     assert "stopped reading requests" in big.error.message
     assert small.error.kind is ErrorKind.TIMEOUT
     assert time.monotonic() - started < 10
+
+
+def test_text_from_the_worker_is_made_safe_to_show(tmp_path):
+    path = tmp_path / "odd.py"
+    path.write_text(
+        "def surrogate(x):\n    raise ValueError('bad \\ud800 value')\n"
+        "def escape(x):\n    print('\\x1b[8mhidden\\x1b[0m')\n    return x\n"
+        "def long_name(x):\n    raise type('E' * 100000, (Exception,), {})('boom')\n"
+    )
+    with Sandbox(path) as box:
+        surrogate = box.call("surrogate", 1).error.message
+        box.call("escape", 1).get()
+        long_name = box.call("long_name", 1).error.message
+        printed = box.printed()
+    surrogate.encode("utf-8")  # no lone surrogate left
+    assert "bad ? value" in surrogate
+    assert "\x1b" not in printed and "?[8mhidden" in printed
+    assert len(long_name) < 400
+
+
+def test_a_forged_frame_is_refused_and_the_worker_replaced(tmp_path):
+    path = tmp_path / "forger.py"
+    path.write_text(
+        "import json, os, struct, sys\n"
+        "def forge(x):\n"
+        "    header = b'[' * 100000\n"
+        "    os.write(int(sys.argv[2]), struct.pack('<4sIQ', b'NNCK', len(header), 0)"
+        " + header)\n"
+        "    return x\n"
+        "def double(x):\n    return 2 * x\n"
+    )
+    with Sandbox(path) as box:
+        forged = box.call("forge", 1.0)
+        after = box.call("double", 1.0)
+    assert forged.error.kind is ErrorKind.REFUSED
+    assert "malformed" in forged.error.message
+    assert after.get() == 2.0
