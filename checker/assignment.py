@@ -135,6 +135,7 @@ class Context:
     def __init__(self, sandbox: Sandbox, check: Check, seed: int) -> None:
         self.sandbox = sandbox
         self.check = check
+        self.seed = seed
         derived = zlib.crc32(check.name.encode("utf-8")) ^ seed
         self.rng = np.random.default_rng(derived)
 

@@ -64,7 +64,7 @@ DEFAULT_RTOL = 1e-6
 #: relative error, so this must be far below ``DEFAULT_RTOL``; the rounding of
 #: a float64 dot product is near 1e-16 of it, and finite-difference noise is
 #: covered by the estimate's own error term.
-DIRECTIONAL_RTOL = 1e-10
+DIRECTIONAL_RTOL = 1e-12
 
 #: A loss over parameter lists: many parameter lists in, one float each out.
 LossMany = Callable[[list[list[np.ndarray]]], Sequence[float]]

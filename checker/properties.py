@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
@@ -29,7 +29,7 @@ from .assignment import Check, Context
 from .compare import CheckFailed
 from .sandbox import SubmissionError
 
-__all__ = ["hypothesis_check", "pasteable"]
+__all__ = ["hypothesis_check", "pasteable", "pasteable_call"]
 
 
 def pasteable(value: Any) -> str:
@@ -48,9 +48,14 @@ def pasteable(value: Any) -> str:
     if isinstance(value, tuple):
         inner = ", ".join(pasteable(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
     return repr(value)
+
+
+def pasteable_call(function: str, arguments: Any) -> str:
+    """Render ``function(*arguments)`` as Python source."""
+    return f"{function}({', '.join(pasteable(a) for a in arguments)})"
 
 
 def hypothesis_check(
@@ -61,7 +66,8 @@ def hypothesis_check(
     holds: Callable[[Context, Any], None],
     *,
     describe: Callable[[Any], str] | None = None,
-    max_examples: int = 25,
+    explain: Callable[[Context, Any], str] | None = None,
+    max_examples: int = 12,
 ) -> Check:
     """A check that a property holds on examples drawn by hypothesis.
 
@@ -80,10 +86,14 @@ def hypothesis_check(
     describe : callable, optional
         Renders an example for the report; by default the call
         ``function(*example)`` as pasteable Python.
+    explain : callable, optional
+        ``explain(ctx, example) -> str`` adds to the failure text, run once on
+        the smallest failing example: the place for costly explanations that
+        would slow the search down.
     max_examples : int
         How many examples hypothesis tries before shrinking.
     """
-    render = describe or (lambda example: f"{function}{pasteable(tuple(example))}")
+    render = describe or (lambda example: pasteable_call(function, example))
 
     def run(ctx: Context) -> None:
         last_failure: list[tuple[Any, str]] = []
@@ -99,6 +109,7 @@ def hypothesis_check(
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
             print_blob=False,
+            verbosity=Verbosity.quiet,
         )
         @given(examples)
         def search(example: Any) -> None:
@@ -121,6 +132,11 @@ def hypothesis_check(
             raise stopped[0]
         if last_failure:
             example, message = last_failure[-1]
+            if explain is not None:
+                try:
+                    message += explain(ctx, example)
+                except (CheckFailed, SubmissionError):
+                    pass
             raise CheckFailed(f"falsifying example: {render(example)}\n{message}")
 
     return Check(f"{function}: {what}", function, points, run)

@@ -168,7 +168,9 @@ DIAGNOSES = [
 def test_each_diagnosis_is_shown_for_a_submission_that_has_it(
     hw1, write_submission, change, function, hint
 ):
-    report = grade(write_submission(change(typical_source())), hw1)
+    report = grade(
+        write_submission(change(typical_source())), hw1, functions={function}
+    )
     messages = [
         r.message for r in report.results if r.function == function and not r.passed
     ]
