@@ -1362,12 +1362,42 @@ def _checks() -> tuple[Check, ...]:
     return tuple(sorted(checks, key=lambda c: order[c.function]))
 
 
+_ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu")
+_DIVERGENCE_NAMES = (
+    "l2_divergence",
+    "bce_divergence",
+    "kl_divergence",
+    "cross_entropy",
+)
+
+#: The functions each hw1 function may reasonably call.
+CALLS: dict[str, frozenset[str]] = {
+    **{f"{a}_derivative": frozenset({a}) for a in _ACTIVATION_NAMES},
+    "softmax_jacobian": frozenset({"softmax"}),
+    "kl_divergence": frozenset({"cross_entropy"}),
+    **{f"{d}_derivative": frozenset({d}) for d in _DIVERGENCE_NAMES},
+    "softmax_cross_entropy": frozenset({"softmax", "cross_entropy"}),
+    "softmax_cross_entropy_derivative": frozenset({"softmax", "softmax_jacobian"}),
+    "empirical_risk": frozenset(_DIVERGENCE_NAMES),
+    "forward": frozenset(_ACTIVATION_NAMES + ("softmax",)),
+    "backward": frozenset(
+        {"forward", "softmax_jacobian", "softmax_cross_entropy_derivative"}
+        | {f"{a}_derivative" for a in _ACTIVATION_NAMES}
+        | {f"{d}_derivative" for d in _DIVERGENCE_NAMES}
+    ),
+    "train": frozenset(
+        {"forward", "backward", "empirical_risk", "gradient_descent_step"}
+    ),
+}
+
 ASSIGNMENT = Assignment(
     name="hw1",
     title="hw1: learning a neural network",
     functions=FUNCTIONS,
     checks=_checks(),
     seed=20261204,
+    calls=CALLS,
+    answers={name: getattr(ref, name) for name in FUNCTIONS},
 )
 
 for _function, _points in ASSIGNMENT.points_by_function().items():

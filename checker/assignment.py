@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import importlib
 import zlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,14 @@ class Assignment:
     seed : int
         Base seed of the random inputs; each check derives its own from it
         and its name, so a grade never changes between runs.
+    calls : mapping of str to frozenset of str
+        The functions each function may call. When a function fails its own
+        checks, the failed checks of its callers run again with the grader
+        answering its calls (see `answers`), so that one bug costs its points
+        once.
+    answers : mapping of str to callable
+        What the grader answers in place of a broken function: usually the
+        reference. It runs in the grader, never in the worker.
     """
 
     name: str
@@ -74,6 +82,8 @@ class Assignment:
     functions: tuple[str, ...]
     checks: tuple[Check, ...]
     seed: int = 0
+    calls: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    answers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.checks]
@@ -95,6 +105,17 @@ class Assignment:
     @property
     def total_points(self) -> int:
         return sum(c.points for c in self.checks)
+
+    def dependencies(self, function: str) -> frozenset[str]:
+        """Every function ``function`` may call, directly or not."""
+        seen: set[str] = set()
+        stack = list(self.calls.get(function, ()))
+        while stack:
+            name = stack.pop()
+            if name not in seen and name != function:
+                seen.add(name)
+                stack.extend(self.calls.get(name, ()))
+        return frozenset(seen)
 
     def points_by_function(self) -> dict[str, int]:
         """Points possible per function, in handout order."""

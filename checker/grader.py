@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Collection
+from dataclasses import replace
 
 from .assignment import Assignment, Check, Context
 from .compare import CheckFailed, precision_scope
@@ -66,6 +67,47 @@ def _run_check(check: Check, sandbox: Sandbox, seed: int) -> CheckResult:
     )
 
 
+def _rerun_without_cascades(
+    assignment: Assignment, sandbox: Sandbox, report: GradeReport
+) -> None:
+    """Run failed checks again with the grader answering for broken callees.
+
+    A function that fails its own checks loses those points; the checks of
+    the functions that call it run again with the grader's answers in place of
+    it, and pass if the mistake was only there. Each rerun says what was
+    swapped in.
+    """
+    broken = {r.function for r in report.results if not r.passed}
+    checks = {c.name: c for c in assignment.checks}
+    for index, result in enumerate(report.results):
+        check = checks.get(result.name)
+        if result.passed or check is None or result.status is Status.TIMED_OUT:
+            continue
+        swapped = sorted(
+            (assignment.dependencies(check.function) & broken) - {check.function}
+        )
+        swapped = [name for name in swapped if name in assignment.answers]
+        if not swapped:
+            continue
+        names = ", ".join(swapped)
+        with sandbox.answering({n: assignment.answers[n] for n in swapped}):
+            rerun = _run_check(check, sandbox, assignment.seed)
+        if rerun.passed:
+            note = (
+                f"passed with the reference {names} answering in place of yours "
+                f"(its own checks fail, and only those lose points)"
+            )
+            message = f"{note}; {rerun.message}" if rerun.message else note
+            report.results[index] = replace(rerun, message=message)
+        else:
+            report.results[index] = replace(
+                result,
+                message=f"{result.message}\n(it fails with the reference {names} "
+                f"answering in place of yours too, so the mistake is in "
+                f"{check.function} itself)",
+            )
+
+
 def _not_run(check: Check, budget: float) -> CheckResult:
     return CheckResult(
         name=check.name,
@@ -115,6 +157,7 @@ def grade(
             result = _run_check(check, sandbox, assignment.seed)
             log.debug("%s: %s in %.3f s", check.name, result.status, result.seconds)
             report.results.append(result)
+        _rerun_without_cascades(assignment, sandbox, report)
         report.printed = sandbox.printed()
         if sandbox.precision.float32:
             report.notes.append(
