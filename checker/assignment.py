@@ -42,12 +42,17 @@ class Check:
         Points earned when the check passes.
     run : callable
         ``run(context) -> str | None``; see the module docstring.
+    hidden_inputs : bool
+        True when the check draws its inputs from the context's generator, so
+        that it can run again on inputs drawn from the instructor's secret
+        seed (a hidden check).
     """
 
     name: str
     function: str
     points: int
     run: Callable[[Context], str | None]
+    hidden_inputs: bool = False
 
 
 @dataclass(frozen=True)

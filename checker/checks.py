@@ -425,7 +425,7 @@ def values_check(
                 passed.append(case)
         fail_on_cases(failures, spec.arguments, passed)
 
-    return Check(f"{spec.name}: {what}", spec.name, points, run)
+    return Check(f"{spec.name}: {what}", spec.name, points, run, _draws_from_rng(cases))
 
 
 def _verdict_line(
@@ -501,11 +501,32 @@ def derivative_check(
         return "; ".join(dict.fromkeys(notes)) or None
 
     name = f"{derivative.name}: agrees with finite differences of your {function.name}"
-    return Check(name, derivative.name, points, run)
+    return Check(name, derivative.name, points, run, _draws_from_rng(cases))
 
 
 def property_check(
-    function: str, what: str, points: int, run: Callable[[Context], str | None]
+    function: str,
+    what: str,
+    points: int,
+    run: Callable[[Context], str | None],
+    hidden_inputs: bool = True,
 ) -> Check:
-    """A check with its own logic, for properties and structure."""
-    return Check(f"{function}: {what}", function, points, run)
+    """A check with its own logic, for properties and structure.
+
+    Such a check is taken to draw its inputs from ``ctx.rng`` (and so to have
+    a hidden twin) unless ``hidden_inputs`` is false.
+    """
+    return Check(f"{function}: {what}", function, points, run, hidden_inputs)
+
+
+def _draws_from_rng(cases: Callable[[np.random.Generator], list[Case]]) -> bool:
+    """Whether a case generator uses its generator: two seeds, two draws."""
+    first = cases(np.random.default_rng(1))
+    second = cases(np.random.default_rng(2))
+    for a, b in zip(first, second):
+        for x, y in zip(a.args, b.args):
+            if isinstance(x, np.ndarray) and (
+                x.shape != np.shape(y) or not np.array_equal(x, y)
+            ):
+                return True
+    return False

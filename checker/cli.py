@@ -21,6 +21,9 @@ from .sandbox import Limits
 
 __all__ = ["main", "build_parser"]
 
+#: Environment variable that may hold the instructor's secret.
+SECRET_VARIABLE = "NNCHECK_SECRET"
+
 EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
@@ -56,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=Limits.call_seconds,
         help=f"time limit of one call of your functions (default "
         f"{Limits.call_seconds:g})",
+    )
+    parser.add_argument(
+        "--secret-file",
+        metavar="PATH",
+        help="the instructor's secret, for hidden checks (default: the "
+        f"environment variable {SECRET_VARIABLE}, if set)",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
@@ -101,6 +110,20 @@ def _check_output_path(path: Path) -> None:
         raise UsageError(f"--json {path}: the folder {path.parent} does not exist")
 
 
+def _read_secret(path: str | None) -> str | None:
+    """The instructor's secret from a file or the environment, or None."""
+    if path is None:
+        secret = os.environ.get(SECRET_VARIABLE, "").strip()
+        return secret or None
+    try:
+        secret = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise UsageError(f"--secret-file {path}: {error.strerror}") from None
+    if not secret:
+        raise UsageError(f"--secret-file {path} is empty; put the secret in it")
+    return secret
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that no reader sees half a file."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -140,13 +163,14 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(
                 f"--json {json_path} is the submission itself; give another file"
             )
+        secret = _read_secret(arguments.secret_file)
     except UsageError as error:
         print(f"checker: error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
 
     assignment = load_assignment(name)
     limits = Limits(call_seconds=arguments.timeout)
-    report = grade(submission, assignment, limits)
+    report = grade(submission, assignment, limits, secret=secret)
 
     # The results file first: whatever happens to the terminal, it is written.
     if json_path is not None:

@@ -33,6 +33,8 @@ __all__ = [
     "CheckFailed",
     "Precision",
     "precision_scope",
+    "hidden_scope",
+    "is_hidden",
     "float32_seen",
     "Tolerance",
     "VALUE_TOLERANCE",
@@ -113,6 +115,25 @@ def precision_scope(precision: Precision) -> Iterator[None]:
         yield
     finally:
         _precision.reset(token)
+
+
+_hidden: ContextVar[bool] = ContextVar("hidden", default=False)
+
+
+@contextmanager
+def hidden_scope() -> Iterator[None]:
+    """Within the block, explanations leave out every value: the inputs of a
+    hidden check must not leak through what is expected or what came back."""
+    token = _hidden.set(True)
+    try:
+        yield
+    finally:
+        _hidden.reset(token)
+
+
+def is_hidden() -> bool:
+    """Whether a hidden check is running."""
+    return _hidden.get()
 
 
 def float32_seen() -> bool:
@@ -210,6 +231,12 @@ def mismatch(
     bad = ~close
     total = close.size
     count = int(bad.sum())
+    if is_hidden():
+        return (
+            f"{quantity}: not equal to tolerance {tolerance}\n"
+            f"  mismatched elements: {count} / {total} (values of hidden checks "
+            "are not shown)"
+        ) + note
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         difference = np.abs(got - expected)
         relative = difference / np.abs(expected)
@@ -406,6 +433,12 @@ def derivative_mismatch(
         return None
 
     count = int(bad.sum())
+    if is_hidden():
+        return (
+            f"{quantity}: differs from finite differences of your function\n"
+            f"  mismatched elements: {count} / {int(keep.sum())} (values of hidden "
+            "checks are not shown)"
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         badness = np.where(bad, difference / bound, -1.0)
     badness = np.where(np.isnan(badness), np.inf, badness)

@@ -10,11 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Collection
+import zlib
+from collections.abc import Callable, Collection
+from contextlib import ExitStack
 from dataclasses import replace
+from typing import Any
+
+import numpy as np
 
 from .assignment import Assignment, Check, Context
-from .compare import CheckFailed, precision_scope
+from .compare import CheckFailed, hidden_scope, precision_scope
 from .results import CheckResult, GradeReport, Status
 from .sandbox import ErrorKind, Limits, Sandbox, SubmissionError
 
@@ -33,12 +38,19 @@ _STATUS_OF_ERROR = {
 }
 
 
-def _run_check(check: Check, sandbox: Sandbox, seed: int) -> CheckResult:
+def _run_check(
+    check: Check, sandbox: Sandbox, seed: int, hidden: bool = False
+) -> CheckResult:
     started = time.perf_counter()
     status = Status.PASSED
     message = ""
     try:
-        with precision_scope(sandbox.precision):
+        # The reference may meet the submission's values (NaN, zeros in a
+        # log): numpy's warnings about them are not for the student's eyes.
+        with precision_scope(sandbox.precision), ExitStack() as scope:
+            scope.enter_context(np.errstate(all="ignore"))
+            if hidden:
+                scope.enter_context(hidden_scope())
             note = check.run(Context(sandbox, check, seed))
         message = note or ""
     except CheckFailed as failure:
@@ -55,16 +67,30 @@ def _run_check(check: Check, sandbox: Sandbox, seed: int) -> CheckResult:
             f"the grader's check itself failed ({type(error).__name__}: {error}); "
             "this is not your fault, please report it to your instructor"
         )
-    score = float(check.points) if status is Status.PASSED else 0.0
+    points = 0.0 if hidden else float(check.points)
     return CheckResult(
-        name=check.name,
+        name=f"{check.name} (hidden inputs)" if hidden else check.name,
         function=check.function,
-        max_score=float(check.points),
-        score=score,
+        max_score=points,
+        score=points if status is Status.PASSED else 0.0,
         status=status,
         message=message,
         seconds=time.perf_counter() - started,
+        hidden=hidden,
     )
+
+
+def _broken(report: GradeReport) -> set[str]:
+    """The functions that failed any of their own public checks."""
+    return {r.function for r in report.results if not r.passed and not r.hidden}
+
+
+def _swapped(
+    assignment: Assignment, check: Check, broken: set[str]
+) -> dict[str, Callable[..., Any]]:
+    """The grader's answers for the broken functions a check's function calls."""
+    names = (assignment.dependencies(check.function) & broken) - {check.function}
+    return {n: assignment.answers[n] for n in sorted(names) if n in assignment.answers}
 
 
 def _rerun_without_cascades(
@@ -77,20 +103,17 @@ def _rerun_without_cascades(
     it, and pass if the mistake was only there. Each rerun says what was
     swapped in.
     """
-    broken = {r.function for r in report.results if not r.passed}
+    broken = _broken(report)
     checks = {c.name: c for c in assignment.checks}
     for index, result in enumerate(report.results):
         check = checks.get(result.name)
         if result.passed or check is None or result.status is Status.TIMED_OUT:
             continue
-        swapped = sorted(
-            (assignment.dependencies(check.function) & broken) - {check.function}
-        )
-        swapped = [name for name in swapped if name in assignment.answers]
+        swapped = _swapped(assignment, check, broken)
         if not swapped:
             continue
         names = ", ".join(swapped)
-        with sandbox.answering({n: assignment.answers[n] for n in swapped}):
+        with sandbox.answering(swapped):
             rerun = _run_check(check, sandbox, assignment.seed)
         if rerun.passed:
             note = (
@@ -106,6 +129,38 @@ def _rerun_without_cascades(
                 f"answering in place of yours too, so the mistake is in "
                 f"{check.function} itself)",
             )
+
+
+def _run_hidden(
+    assignment: Assignment, sandbox: Sandbox, report: GradeReport, secret: str | None
+) -> None:
+    """Run the hidden twins of the checks that draw their inputs."""
+    checks = {c.name: c for c in assignment.checks}
+    twins = [
+        (index, checks[r.name])
+        for index, r in enumerate(report.results)
+        if r.name in checks and checks[r.name].hidden_inputs
+    ]
+    if secret is None:
+        report.hidden_not_run = len(twins)
+        return
+    seed = zlib.crc32(secret.encode("utf-8")) ^ assignment.seed
+    broken = _broken(report)
+    extra = []
+    for index, check in twins:
+        with sandbox.answering(_swapped(assignment, check, broken)):
+            twin = _run_check(check, sandbox, seed, hidden=True)
+        extra.append(twin)
+        public = report.results[index]
+        if public.passed and not twin.passed:
+            report.results[index] = replace(
+                public,
+                score=0.0,
+                status=Status.FAILED,
+                message="passes on the public inputs but fails on hidden ones: see "
+                "its hidden twin below",
+            )
+    report.results.extend(extra)
 
 
 def _not_run(check: Check, budget: float) -> CheckResult:
@@ -125,6 +180,7 @@ def grade(
     assignment: Assignment,
     limits: Limits | None = None,
     functions: Collection[str] | None = None,
+    secret: str | None = None,
 ) -> GradeReport:
     """Grade one submission file against an assignment.
 
@@ -138,6 +194,11 @@ def grade(
         Time and resource limits of the worker.
     functions : collection of str, optional
         Run only the checks of these functions (all by default).
+    secret : str, optional
+        The instructor's secret. With it, every check that draws its inputs
+        runs a second time as a hidden check, on inputs drawn from a seed
+        derived from the secret; a public check whose hidden twin fails loses
+        its points. Without it, hidden checks are counted, not run.
 
     Returns
     -------
@@ -158,6 +219,7 @@ def grade(
             log.debug("%s: %s in %.3f s", check.name, result.status, result.seconds)
             report.results.append(result)
         _rerun_without_cascades(assignment, sandbox, report)
+        _run_hidden(assignment, sandbox, report, secret)
         report.printed = sandbox.printed()
         if sandbox.precision.float32:
             report.notes.append(

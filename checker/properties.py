@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from .assignment import Check, Context
-from .compare import CheckFailed
+from .compare import CheckFailed, is_hidden
 from .sandbox import SubmissionError
 
 __all__ = ["hypothesis_check", "pasteable", "pasteable_call"]
@@ -137,6 +137,11 @@ def hypothesis_check(
                     message += explain(ctx, example)
                 except (CheckFailed, SubmissionError):
                     pass
+            if is_hidden():
+                raise CheckFailed(
+                    "the property fails on a hidden example (its inputs and values "
+                    "are not shown)"
+                )
             raise CheckFailed(f"falsifying example: {render(example)}\n{message}")
 
-    return Check(f"{function}: {what}", function, points, run)
+    return Check(f"{function}: {what}", function, points, run, hidden_inputs=True)

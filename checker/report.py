@@ -128,8 +128,20 @@ def render_terminal(report: GradeReport, verbose: bool = False) -> str:
 
     for note in report.notes:
         lines += ["", f"Note: {note}"]
+    if report.hidden_not_run:
+        lines += ["", hidden_line(report)]
     lines += ["", summary_line(report)]
     return "\n".join(lines) + "\n"
+
+
+def hidden_line(report: GradeReport) -> str:
+    """Say how many hidden checks exist when they were not run."""
+    count = report.hidden_not_run
+    verb = "it was" if count == 1 else "they were"
+    return (
+        f"{_plural(count, 'hidden check')} (the same checks on inputs you have "
+        f"not seen) run only with the instructor's secret; {verb} not run here."
+    )
 
 
 def summary_line(report: GradeReport) -> str:
@@ -155,15 +167,17 @@ def render_gradescope(report: GradeReport) -> str:
         output = r.message
         if not r.passed:
             output = f"{r.status.value}: {r.message}" if r.message else r.status.value
-        tests.append(
-            {
-                "name": r.name,
-                "score": r.score,
-                "max_score": r.max_score,
-                "status": "passed" if r.passed else "failed",
-                "output": output,
-            }
-        )
+        test = {
+            "name": r.name,
+            "score": r.score,
+            "max_score": r.max_score,
+            "status": "passed" if r.passed else "failed",
+            "output": output,
+        }
+        if r.hidden:
+            test["visibility"] = "after_due_date"
+        tests.append(test)
+
     document = {
         "score": report.score,
         "execution_time": round(report.execution_time, 3),
@@ -174,4 +188,6 @@ def render_gradescope(report: GradeReport) -> str:
         document["output"] += f"\nYour file could not be loaded: {report.load_error}"
     for note in report.notes:
         document["output"] += f"\nNote: {note}"
+    if report.hidden_not_run:
+        document["output"] += "\n" + hidden_line(report)
     return json.dumps(document, indent=2) + "\n"

@@ -46,6 +46,10 @@ class CheckResult:
         an optional note.
     seconds : float
         Wall time of the check.
+    hidden : bool
+        True for a hidden check: the twin of a public check, run on inputs
+        drawn from the instructor's secret seed. It carries no points of its
+        own; when it fails, its public twin's points are withdrawn.
     """
 
     name: str
@@ -55,6 +59,7 @@ class CheckResult:
     status: Status
     message: str = ""
     seconds: float = 0.0
+    hidden: bool = False
 
     @property
     def passed(self) -> bool:
@@ -81,6 +86,8 @@ class GradeReport:
         Why the file could not be loaded, if it could not.
     notes : list of str
         Remarks on the whole grading, e.g. on float32 precision.
+    hidden_not_run : int
+        Hidden checks that exist but were not run (no secret seed given).
     """
 
     assignment: str
@@ -90,6 +97,7 @@ class GradeReport:
     printed: str = ""
     load_error: str | None = None
     notes: list[str] = field(default_factory=list)
+    hidden_not_run: int = 0
 
     @property
     def score(self) -> float:

@@ -72,6 +72,9 @@ def test_a_bug_costs_points_where_it_is_and_nowhere_else(hw1, write_submission, 
     assert bug.broken <= lost, f"not caught in {sorted(bug.broken - lost)}"
     innocent = lost - bug.broken - bug.callers
     assert not innocent, f"points lost in untouched functions {sorted(innocent)}"
+    # Callers are graded with the reference answering for the broken function,
+    # so the bug costs its points once.
+    assert lost == bug.broken, f"callers charged too: {sorted(lost - bug.broken)}"
     for r in report.results:
         if not r.passed:
             assert r.message, f"{r.name} failed without an explanation"
@@ -267,3 +270,75 @@ def test_zeros_everywhere_earns_next_to_nothing(hw1, write_submission):
     # identity_derivative is not zero, so nothing trivial passes but the few
     # checks where zero is the right answer (relu_derivative of negatives...).
     assert report.score <= 5, passed
+
+
+def test_a_caller_graded_with_the_reference_says_so(hw1, write_submission):
+    bug = next(b for b in BUGS if b.id == "sigmoid_derivative_of_output")
+    report = grade(write_submission(apply(bug, typical_source())), hw1)
+    notes = [r.message for r in report.results if r.function == "backward"]
+    assert any(
+        "passed with the reference sigmoid_derivative answering in place of yours"
+        in note
+        for note in notes
+    )
+    assert report.by_function()["backward"] == (14.0, 14.0)
+    assert report.by_function()["train"] == (6.0, 6.0)
+    assert report.by_function()["forward"] == (8.0, 8.0)
+
+
+def test_a_failing_property_shows_a_pasteable_falsifying_example(hw1, write_submission):
+    bug = next(b for b in BUGS if b.id == "softmax_no_max_shift")
+    report = grade(
+        write_submission(apply(bug, typical_source())), hw1, functions={"softmax"}
+    )
+    (failure,) = [
+        r
+        for r in report.results
+        if r.name == "softmax: rows sum to one, finite up to 1e5"
+    ]
+    first_line = failure.message.splitlines()[0]
+    assert first_line.startswith("falsifying example: softmax(np.array([[")
+    call = first_line.removeprefix("falsifying example: ")
+    import numpy as np  # the example must run as written
+
+    argument = eval(call[len("softmax(") : -1], {"np": np})
+    assert isinstance(argument, np.ndarray) and np.abs(argument).max() >= 1000
+    assert (
+        "must be finite" in failure.message or "probability vector" in failure.message
+    )
+
+
+def test_the_same_file_graded_twice_gives_identical_text(hw1, write_submission):
+    from checker import render_gradescope, render_terminal
+
+    bug = next(b for b in BUGS if b.id == "backward_derivative_at_output")
+    path = write_submission(apply(bug, typical_source()))
+    first, second = (grade(path, hw1, secret="key") for _ in range(2))
+    for report in (first, second):
+        report.execution_time = 0.0
+        for i, r in enumerate(report.results):
+            report.results[i] = r.__class__(**{**r.__dict__, "seconds": 0.0})
+    assert render_terminal(first) == render_terminal(second)
+    assert render_gradescope(first) == render_gradescope(second)
+    assert not (path.parent / ".hypothesis").exists()
+
+
+def test_hidden_checks_run_only_with_the_secret(hw1, write_submission):
+    bug = next(b for b in BUGS if b.id == "softmax_no_max_shift")
+    path = write_submission(apply(bug, typical_source()))
+    public = grade(path, hw1, functions={"softmax"})
+    assert public.hidden_not_run > 0
+    assert not any(r.hidden for r in public.results)
+
+    hidden = grade(path, hw1, functions={"softmax"}, secret="instructor key")
+    twins = [r for r in hidden.results if r.hidden]
+    assert len(twins) == public.hidden_not_run
+    assert all(r.max_score == 0 for r in twins)
+    assert hidden.max_score == public.max_score
+    failed = [r for r in twins if not r.passed]
+    assert failed, "the hidden inputs include large entries too"
+    for r in failed:
+        # Nothing of the hidden inputs leaks: no values, no example.
+        assert "expected" not in r.message and "np.array" not in r.message
+    other = grade(path, hw1, functions={"softmax"}, secret="another key")
+    assert [r.name for r in other.results] == [r.name for r in hidden.results]
