@@ -7,6 +7,7 @@ none of them prints. The CLI decides where the text goes.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import Counter
 
 from tabulate import tabulate
@@ -65,7 +66,9 @@ def render_terminal(report: GradeReport, verbose: bool = False) -> str:
             row.append(f"{r.seconds:.2f}s")
         rows.append(row)
     headers = ["check", "points", "status"] + (["time"] if verbose else [])
-    lines.append(tabulate(rows, headers=headers, tablefmt="simple"))
+    lines.append(
+        tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[72, None])
+    )
 
     if report.load_error:
         lines += [
@@ -81,13 +84,13 @@ def render_terminal(report: GradeReport, verbose: bool = False) -> str:
             for f in dict.fromkeys(r.function for r in report.results)
             if f in unimplemented
         ]
-        lines += [
-            "",
+        listing = (
             f"Not implemented yet ({_plural(len(names), 'function')}): "
             + ", ".join(names)
-            + ".",
-            "Replace the `raise NotImplementedError` in each with your code.",
-        ]
+            + "."
+        )
+        lines += ["", *textwrap.wrap(listing, 88)]
+        lines.append("Replace the `raise NotImplementedError` in each with your code.")
 
     failures = [
         r
@@ -127,9 +130,9 @@ def render_terminal(report: GradeReport, verbose: bool = False) -> str:
         lines += ["  | " + line for line in printed.rstrip().splitlines()]
 
     for note in report.notes:
-        lines += ["", f"Note: {note}"]
+        lines += ["", *textwrap.wrap(f"Note: {note}", 88)]
     if report.hidden_not_run:
-        lines += ["", hidden_line(report)]
+        lines += ["", *textwrap.wrap(hidden_line(report), 88)]
     lines += ["", summary_line(report)]
     return "\n".join(lines) + "\n"
 
