@@ -36,12 +36,12 @@ def _status_text(result: CheckResult) -> str:
     return "ok" if result.passed else result.status.value.upper()
 
 
-def _not_implemented(report: GradeReport) -> list[str]:
-    """Functions all of whose checks ended as not implemented."""
+def _all_checks_ended(report: GradeReport, status: Status) -> list[str]:
+    """Functions, in report order, all of whose checks ended with ``status``."""
     statuses: dict[str, set[Status]] = {}
     for r in report.results:
         statuses.setdefault(r.function, set()).add(r.status)
-    return [f for f, s in statuses.items() if s == {Status.NOT_IMPLEMENTED}]
+    return [f for f, s in statuses.items() if s == {status}]
 
 
 def render_terminal(report: GradeReport, verbose: bool = False) -> str:
@@ -77,26 +77,32 @@ def render_terminal(report: GradeReport, verbose: bool = False) -> str:
             "No function could be checked. Fix this first, then run the checker again.",
         ]
 
-    unimplemented = set(_not_implemented(report))
-    if unimplemented and not report.load_error:
-        names = [
-            f
-            for f in dict.fromkeys(r.function for r in report.results)
-            if f in unimplemented
-        ]
-        listing = (
-            f"Not implemented yet ({_plural(len(names), 'function')}): "
-            + ", ".join(names)
-            + "."
-        )
-        lines += ["", *textwrap.wrap(listing, 88)]
-        lines.append("Replace the `raise NotImplementedError` in each with your code.")
+    # Functions that are all stubs, or all missing, are listed once.
+    grouped: set[str] = set()
+    for status, title, advice in (
+        (
+            Status.NOT_IMPLEMENTED,
+            "Not implemented yet",
+            "Replace the `raise NotImplementedError` in each with your code.",
+        ),
+        (
+            Status.MISSING,
+            "Missing from your file",
+            "Define each at the top level of your file, with the handout's name.",
+        ),
+    ):
+        names = _all_checks_ended(report, status)
+        if names and not report.load_error:
+            grouped.update(names)
+            listing = f"{title} ({_plural(len(names), 'function')}): "
+            lines += ["", *textwrap.wrap(listing + ", ".join(names) + ".", 88)]
+            lines.append(advice)
 
     failures = [
         r
         for r in report.results
         if not r.passed
-        and r.function not in unimplemented
+        and r.function not in grouped
         and r.status is not Status.NOT_LOADED
     ]
     if failures:
