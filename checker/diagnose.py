@@ -68,7 +68,7 @@ def _close(a: Any, b: Any) -> bool:
     try:
         a = np.asarray(a, dtype=float)
         b = np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
     if a.shape != b.shape:
         return False

@@ -290,6 +290,7 @@ class Sandbox:
         self.precision = Precision()
         self._answers: dict[str, Callable[..., Any]] = {}
         self._timeouts: dict[str, int] = {}
+        self._budget_ends = time.monotonic() + self.limits.total_seconds
         self._process: subprocess.Popen | None = None
         self._home: tempfile.TemporaryDirectory | None = None
         self._to_worker = -1
@@ -529,7 +530,18 @@ class Sandbox:
             outcomes.extend(self._run_batch(calls[len(outcomes) :]))
         return outcomes
 
+    def _over_budget(self, name: str) -> SubmissionError:
+        return SubmissionError(
+            ErrorKind.TIMEOUT,
+            f"{name} was stopped: the time limit of the whole file "
+            f"({self.limits.total_seconds:g} s) ran out (look for slow or "
+            "sleeping code)",
+            name,
+        )
+
     def _skip_reason(self, name: str) -> SubmissionError | None:
+        if time.monotonic() >= self._budget_ends:
+            return self._over_budget(name)
         count = self._timeouts.get(name, 0)
         if count >= self.limits.timeouts_before_skip:
             return SubmissionError(
@@ -600,15 +612,18 @@ class Sandbox:
         outcomes = []
         for name, _ in runnable:
             started = time.monotonic()
-            deadline = started + self.limits.call_seconds
+            deadline = min(started + self.limits.call_seconds, self._budget_ends)
             try:
                 reply = self._receive(deadline)
                 while isinstance(reply, dict) and reply.get("kind") == "callback":
                     self._answer(reply)
                     reply = self._receive(deadline)
             except _channel.ChannelTimeout:
-                self._timeouts[name] = self._timeouts.get(name, 0) + 1
                 self._lost_worker()
+                if time.monotonic() >= self._budget_ends:
+                    outcomes.append(CallOutcome(error=self._over_budget(name)))
+                    return outcomes
+                self._timeouts[name] = self._timeouts.get(name, 0) + 1
                 outcomes.append(
                     CallOutcome(
                         error=SubmissionError(

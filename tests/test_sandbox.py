@@ -298,3 +298,15 @@ def test_a_forged_frame_is_refused_and_the_worker_replaced(tmp_path):
     assert forged.error.kind is ErrorKind.REFUSED
     assert "malformed" in forged.error.message
     assert after.get() == 2.0
+
+
+def test_the_whole_file_budget_stops_slow_calls(tmp_path):
+    path = tmp_path / "slow.py"
+    path.write_text("import time\ndef f(x):\n    time.sleep(0.4)\n    return x\n")
+    started = time.monotonic()
+    with Sandbox(path, Limits(call_seconds=5, total_seconds=1.0)) as box:
+        outcomes = box.call_many([("f", (1.0,))] * 10)
+    assert time.monotonic() - started < 4
+    assert outcomes[0].get() == 1.0
+    assert outcomes[-1].error.kind is ErrorKind.TIMEOUT
+    assert "time limit of the whole file" in outcomes[-1].error.message
