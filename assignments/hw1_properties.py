@@ -235,7 +235,9 @@ def _rows_sum_to_one(ctx: Context, example) -> None:
         i = _first_bad(~np.isfinite(Y))
         raise CheckFailed(f"softmax(z) must be finite; at {list(i)} got {Y[i]!r}")
     sums = Y.sum(axis=1)
-    bad = ~np.isclose(sums, 1.0, rtol=0, atol=_atol(Y, 1e-12) * Y.shape[1])
+    # exp(z - logsumexp(z)) is exact only to the rounding of z near 1e5,
+    # about 1e-11, so the sums are held to 1e-9, far from any real mistake.
+    bad = ~np.isclose(sums, 1.0, rtol=0, atol=_atol(Y, 1e-9))
     if bad.any() or (Y < 0).any():
         n = int(np.argmax(bad)) if bad.any() else int(np.argmax((Y < 0).any(axis=1)))
         raise CheckFailed(
@@ -265,7 +267,7 @@ def _jacobian_symmetric(ctx: Context, example) -> None:
     J = _array(ctx, "softmax_jacobian", z)
     N, L = z.shape
     _require_shape("softmax_jacobian", J, (N, L, L))
-    atol = _atol(J, 1e-12)
+    atol = _atol(J, 1e-9)
     asymmetric = ~np.isclose(J, np.swapaxes(J, 1, 2), rtol=0, atol=atol)
     if asymmetric.any():
         n, i, j = _first_bad(asymmetric)
@@ -456,12 +458,15 @@ def _train_descends(ctx: Context, example) -> None:
         )
     losses = [as_float(v, f"losses[{t}]") for t, v in enumerate(losses)]
     initial = ref.empirical_risk(ref.forward(X, [W], [b], ["identity"])[-1][1], d, "l2")
-    if not np.isclose(losses[0], initial, rtol=1e-7, atol=1e-10):
+    loose = float32_seen()
+    rtol, atol = (1e-5, 1e-6) if loose else (1e-7, 1e-10)
+    if not np.isclose(losses[0], initial, rtol=rtol, atol=atol):
         raise CheckFailed(
             f"losses[0] must be the risk of the starting weights, {initial!r}; got "
             f"{losses[0]!r}"
         )
-    rising = [t for t in range(3) if losses[t + 1] > losses[t] * (1 + 1e-12) + 1e-15]
+    slack = 1e-6 if loose else 1e-12  # rounding near convergence
+    rising = [t for t in range(3) if losses[t + 1] > losses[t] * (1 + slack) + 1e-15]
     if rising:
         t = rising[0]
         raise CheckFailed(

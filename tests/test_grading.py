@@ -342,3 +342,12 @@ def test_hidden_checks_run_only_with_the_secret(hw1, write_submission):
         assert "expected" not in r.message and "np.array" not in r.message
     other = grade(path, hw1, functions={"softmax"}, secret="another key")
     assert [r.name for r in other.results] == [r.name for r in hidden.results]
+
+
+@pytest.mark.parametrize("secret", ["course key 1", "course key 2"])
+@pytest.mark.parametrize("name", CORRECT)
+def test_a_correct_submission_scores_100_on_hidden_inputs_too(hw1, name, secret):
+    report = grade(SUBMISSIONS / name, hw1, secret=secret)
+    failed = [(r.name, r.message) for r in report.results if not r.passed]
+    assert failed == []
+    assert any(r.hidden for r in report.results)
