@@ -37,6 +37,7 @@ from .compare import (
     describe_value,
     expect_array,
     expect_close,
+    is_hidden,
     mismatch,
 )
 from .diagnose import Misconception, case_pattern, diagnose
@@ -334,7 +335,7 @@ def judge_derivative(
                     f"{list(index)}, so it was not failed"
                 )
                 text = None
-            else:
+            elif not is_hidden():
                 sweep_text = (
                     "\n  step sweep at that element (the error levels off, so it "
                     "is real):\n"

@@ -116,9 +116,13 @@ def _read_secret(path: str | None) -> str | None:
         secret = os.environ.get(SECRET_VARIABLE, "").strip()
         return secret or None
     try:
-        secret = Path(path).read_text(encoding="utf-8").strip()
+        secret = Path(path).read_bytes().decode("utf-8").strip()
     except OSError as error:
         raise UsageError(f"--secret-file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"--secret-file {path} is not UTF-8 text; put a text secret in it"
+        ) from None
     if not secret:
         raise UsageError(f"--secret-file {path} is empty; put the secret in it")
     return secret

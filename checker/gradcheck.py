@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .compare import is_hidden
 from .numdiff import EPS, Estimate, directional, richardson, taylor_sweep
 
 __all__ = [
@@ -252,6 +253,12 @@ def _check_coordinates(
     result.passed = False
     result.worst_index = index
     count = int((~ok).sum())
+    if is_hidden():
+        result.text = (
+            f"{name}: {count} of {result.compared} entries differ from finite "
+            "differences of your loss (values of hidden checks are not shown)"
+        )
+        return result
     result.text = (
         f"{name}: {count} of {result.compared} entries differ from finite "
         f"differences of your loss\n"
@@ -346,6 +353,13 @@ def _check_directions(
         return result
 
     result.passed = False
+    if is_hidden():
+        result.evaluations = probe.evaluations
+        result.text = (
+            f"{name}: differs from finite differences of your loss along a random "
+            "direction (values of hidden checks are not shown)"
+        )
+        return result
     if not localise:
         result.evaluations = probe.evaluations
         result.text = (

@@ -7,10 +7,10 @@ submission does, `grade` returns a `checker.results.GradeReport`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
-import zlib
 from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from dataclasses import replace
@@ -59,6 +59,12 @@ def _run_check(
     except SubmissionError as error:
         status = _STATUS_OF_ERROR[error.kind]
         message = error.message
+        if hidden:
+            # The submission's own messages may quote the hidden input.
+            message = (
+                f"{error.function or check.function}: {error.kind.value} on a hidden "
+                "input (the message is not shown, as it could carry the input)"
+            )
     except Exception as error:  # a bug in a check must not stop the grading
         # The traceback is for developers (--debug), never for the student.
         log.debug("check %r raised", check.name, exc_info=True)
@@ -144,7 +150,10 @@ def _run_hidden(
     if secret is None:
         report.hidden_not_run = len(twins)
         return
-    seed = zlib.crc32(secret.encode("utf-8")) ^ assignment.seed
+    # 128 bits from the secret and the assignment: a leaked hidden input does
+    # not let anyone search for the seed, and each assignment gets its own.
+    digest = hashlib.sha256(f"{assignment.name}\0{secret}".encode()).digest()
+    seed = int.from_bytes(digest[:16], "big")
     broken = _broken(report)
     extra = []
     for index, check in twins:
@@ -219,8 +228,9 @@ def grade(
             log.debug("%s: %s in %.3f s", check.name, result.status, result.seconds)
             report.results.append(result)
         _rerun_without_cascades(assignment, sandbox, report)
-        _run_hidden(assignment, sandbox, report, secret)
+        # What is printed during hidden checks could show their inputs.
         report.printed = sandbox.printed()
+        _run_hidden(assignment, sandbox, report, secret)
         if sandbox.precision.float32:
             report.notes.append(
                 "Your code returns float32 arrays, so values were compared at "

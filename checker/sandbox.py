@@ -34,6 +34,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import _channel
 from .compare import Precision
 
@@ -75,7 +77,7 @@ class Limits:
     call_seconds: float = 5.0
     load_seconds: float = 10.0
     memory_bytes: int | None = 4 * 2**30
-    cpu_seconds: int | None = 120
+    cpu_seconds: int | None = 600
     file_bytes: int | None = 16 * 2**20
     output_bytes: int = 64 * 2**10
     max_frame_bytes: int = 16 * 2**20
@@ -218,7 +220,10 @@ def _describe_exit(returncode: int | None) -> str:
     return f"exited with status {returncode}"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters, line and paragraph separators, bidirectional controls.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def clean_text(value: Any, limit: int = 500) -> str:
@@ -501,6 +506,16 @@ class Sandbox:
         if answer is None or not isinstance(args, list):
             self._send({"op": "answer", "ok": False, "error": "not available"})
             return
+        if not _small_enough(args):
+            self._send(
+                {
+                    "op": "answer",
+                    "ok": False,
+                    "error": "arguments larger than the grader answers for "
+                    f"({_ANSWER_ELEMENTS} elements, {_ANSWER_AXIS} along an axis)",
+                }
+            )
+            return
         try:
             value = answer(*args)
             self._send({"op": "answer", "ok": True, "value": value})
@@ -598,6 +613,7 @@ class Sandbox:
                     "op": "calls",
                     "calls": [[n, list(a)] for n, a in runnable],
                     "substitute": sorted(self._answers),
+                    "keep": sorted({n for n, _ in runnable} - set(self._answers)),
                 }
             )
         except _channel.ChannelTimeout:
@@ -696,6 +712,27 @@ class Sandbox:
     def printed(self) -> str:
         """What the submission printed so far, capped by the limits."""
         return self.output.text()
+
+
+#: Largest arguments the grader computes an answer for, in elements and
+#: along any axis: it runs the answer in its own process, so a submission
+#: must not make it build a huge array (a (1, L) input to a Jacobian, say).
+_ANSWER_ELEMENTS = 100_000
+_ANSWER_AXIS = 1024
+
+
+def _small_enough(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.size <= _ANSWER_ELEMENTS and max(value.shape, default=0) <= (
+            _ANSWER_AXIS
+        )
+    if isinstance(value, (list, tuple)):
+        return (
+            depth < 8
+            and len(value) <= 64
+            and all(_small_enough(v, depth + 1) for v in value)
+        )
+    return not isinstance(value, dict)
 
 
 def _load_message(report: dict, filename: str) -> str:
