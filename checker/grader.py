@@ -113,7 +113,7 @@ def _rerun_without_cascades(
     checks = {c.name: c for c in assignment.checks}
     for index, result in enumerate(report.results):
         check = checks.get(result.name)
-        if result.passed or check is None or result.status is Status.TIMED_OUT:
+        if result.passed or check is None:
             continue
         swapped = _swapped(assignment, check, broken)
         if not swapped:
@@ -156,10 +156,21 @@ def _run_hidden(
     seed = int.from_bytes(digest[:16], "big")
     broken = _broken(report)
     extra = []
-    for index, check in twins:
+    for _, check in twins:
         with sandbox.answering(_swapped(assignment, check, broken)):
-            twin = _run_check(check, sandbox, seed, hidden=True)
-        extra.append(twin)
+            extra.append(_run_check(check, sandbox, seed, hidden=True))
+    # A bug that only hidden inputs show is charged to its own function once:
+    # failed twins of its callers run again with the grader answering for it.
+    broken |= {twin.function for twin in extra if not twin.passed}
+    for position, (_, check) in enumerate(twins):
+        swapped = _swapped(assignment, check, broken)
+        if extra[position].passed or not swapped:
+            continue
+        with sandbox.answering(swapped):
+            rerun = _run_check(check, sandbox, seed, hidden=True)
+        if rerun.passed:
+            extra[position] = rerun
+    for (index, _), twin in zip(twins, extra):
         public = report.results[index]
         if public.passed and not twin.passed:
             report.results[index] = replace(

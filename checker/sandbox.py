@@ -491,12 +491,14 @@ class Sandbox:
         is swapped in the worker for a trampoline that asks the grader, so the
         callables (the reference, say) never enter the worker.
         """
-        previous = self._answers
+        previous, timeouts = self._answers, self._timeouts
         self._answers = {**previous, **answers}
+        # A function that timed out because of a callee gets a fresh start.
+        self._timeouts = {}
         try:
             yield
         finally:
-            self._answers = previous
+            self._answers, self._timeouts = previous, timeouts
 
     def _answer(self, request: dict) -> None:
         """Answer a callback request from the worker."""

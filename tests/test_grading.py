@@ -351,3 +351,24 @@ def test_a_correct_submission_scores_100_on_hidden_inputs_too(hw1, name, secret)
     failed = [(r.name, r.message) for r in report.results if not r.passed]
     assert failed == []
     assert any(r.hidden for r in report.results)
+
+
+def test_a_hanging_callee_costs_only_its_own_points(hw1, write_submission):
+    source = edit(
+        typical_source(),
+        "    s = sigmoid(z)\n    return s * (1 - s)",
+        "    while True:\n        pass",
+    )
+    report = grade(write_submission(source), hw1, Limits(call_seconds=1.0))
+    assert lost_points(report) == {"sigmoid_derivative"}
+
+
+def test_a_stub_bound_to_two_names_earns_nothing_for_either(hw1, write_submission):
+    source = typical_source() + (
+        "\n\ndef _todo(*args):\n    raise NotImplementedError\n\n\n"
+        "kl_divergence = cross_entropy = _todo\n"
+    )
+    report = grade(
+        write_submission(source), hw1, functions={"kl_divergence", "cross_entropy"}
+    )
+    assert report.score == 0
