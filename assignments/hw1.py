@@ -69,7 +69,12 @@ reference implementation on fixed inputs and on random inputs (including a
 batch of one, rectangular layers, exact zeros and entries of +-1000), and for
 every derivative also a comparison with finite differences of your own
 function, so a derivative is not charged for a bug in the function it
-differentiates; a check earns all its points or none.
+differentiates; a check earns all its points or none. Properties are checked
+on many drawn inputs too (softmax rows sum to one, sigmoid(-z) = 1 -
+sigmoid(z), ...); a failing one shows the smallest failing call. When a
+function you call is wrong, your function is checked again with a correct
+version answering in its place, so one mistake costs its points once. The
+autograder also runs the same checks on inputs you have not seen.
 
     function                          points
     identity                               2
