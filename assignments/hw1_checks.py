@@ -1005,6 +1005,19 @@ def _tensor_hints(got: Any, expected: tuple) -> str:
     return ""
 
 
+def _wrong_gradients(
+    net: Network, arrays: list[np.ndarray], expected: tuple
+) -> list[tuple[str, np.ndarray, np.ndarray, str]]:
+    """Backward's tensors that differ from the reference's ``expected``, as
+    (name, array, expected array, explanation), in order."""
+    names = _gradient_names(len(net.weights))
+    return [
+        (name, array, want, text)
+        for name, array, want in zip(names, arrays, expected[0] + expected[1])
+        if (text := mismatch(array, want, name)) is not None
+    ]
+
+
 def _backward_check(
     what: str, points: int, sizes, activations, divergence, batch=4
 ) -> Check:
@@ -1019,11 +1032,9 @@ def _backward_check(
             raise CheckFailed(
                 f"on {net.describe()}:\n{failure.message}{hints}"
             ) from None
-        names = _gradient_names(len(net.weights))
-        for name, array, want in zip(names, arrays, expected[0] + expected[1]):
-            text = mismatch(array, want, name)
-            if text is None:
-                continue
+        wrong = _wrong_gradients(net, arrays, expected)
+        if wrong:
+            name, array, want, text = wrong[0]
             text += _backward_hints(got, expected, net)
             for hint in diagnose(array, want, batch_size=net.X.shape[0]):
                 text += f"\nhint: {name}: {hint}"
@@ -1047,12 +1058,7 @@ def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
             result = None
             reason = getattr(problem, "message", str(problem)).splitlines()[0]
         expected = ref.backward(*_backward_args(net))
-        names = _gradient_names(len(net.weights))
-        wrong = [
-            text
-            for name, array, want in zip(names, arrays, expected[0] + expected[1])
-            if (text := mismatch(array, want, name)) is not None
-        ]
+        wrong = [w[3] for w in _wrong_gradients(net, arrays, expected)]
         if result is not None and result.passed:
             notes = [t.text for t in result.tensors if t.text]
             if result.excluded:
@@ -1107,13 +1113,9 @@ def _backward_is_the_gradient(ctx: Context, net: Network) -> None:
     reference, so that hypothesis can shrink a failure quickly)."""
     got = ctx.call("backward", *_backward_args(net))
     arrays = _expect_gradients(got, net)
-    expected = ref.backward(*_backward_args(net))
-    for name, array, want in zip(
-        _gradient_names(len(net.weights)), arrays, expected[0] + expected[1]
-    ):
-        text = mismatch(array, want, name)
-        if text is not None:
-            raise CheckFailed(text)
+    wrong = _wrong_gradients(net, arrays, ref.backward(*_backward_args(net)))
+    if wrong:
+        raise CheckFailed(wrong[0][3])
 
 
 def _explain_backward(ctx: Context, net: Network) -> str:

@@ -128,13 +128,20 @@ def probe_points(
     """
     x = np.asarray(x, dtype=float)
     h = default_step(x) if step is None else np.broadcast_to(step, x.shape)
+    return _along_coordinates(x, h.ravel(), (1.0, -1.0)), np.array(h, dtype=float)
+
+
+def _along_coordinates(
+    x: np.ndarray, h: np.ndarray, offsets: Sequence[float]
+) -> list[np.ndarray]:
+    """``x + offset * h_i e_i`` for every coordinate i, then every offset."""
     points = []
     for i in range(x.size):
-        for sign in (1.0, -1.0):
+        for offset in offsets:
             point = x.copy()
-            point.flat[i] += sign * h.flat[i]
+            point.flat[i] += offset * h[i]
             points.append(point)
-    return points, np.array(h, dtype=float)
+    return points
 
 
 def _values(evaluate_many: EvaluateMany, points: list[np.ndarray]) -> np.ndarray:
@@ -273,12 +280,7 @@ def richardson(
     """
     x = np.asarray(x, dtype=float)
     h = default_step(x, eps, power=1 / 5).ravel()
-    points = [x]
-    for i in range(x.size):
-        for offset in _OFFSETS:
-            point = x.copy()
-            point.flat[i] += offset * h[i]
-            points.append(point)
+    points = [x] + _along_coordinates(x, h, _OFFSETS)
     values = _values(evaluate_many, points)
     out_shape = values.shape[1:]
     around = values[1:].reshape((x.size, len(_OFFSETS)) + out_shape)
