@@ -2,18 +2,34 @@
 
 This file is run as a script by the grader, never imported by it::
 
-    python -I -B -u _worker.py READ_FD WRITE_FD LIMITS_JSON
+    python -I -B -u _worker.py READ_FD WRITE_FD CONFIG_JSON
 
 It reads requests from ``READ_FD`` and writes replies to ``WRITE_FD`` with the
 plain-data frames of ``_channel``. Its standard output and error are a pipe
 that the grader drains into a capped buffer, so nothing the submission prints
-can reach the replies. Resource limits are set here, before the submission is
-loaded, so that they bind the submission's code.
+can reach the replies.
+
+Before it reads the first request, and so before any code of the submission
+runs, the worker confines itself as ``CONFIG_JSON`` asks:
+
+- resource limits (address space, CPU time, file size, processes, no core
+  files);
+- when started as root with a ``uid``: it imports the modules a submission may
+  use (numpy and a list of standard modules, `PRELOADED`), closes every file
+  descriptor but its pipes, makes its scratch folder (``root``, which holds a
+  copy of the submission) its root directory, and becomes the unprivileged
+  user ``uid``:``gid`` with no supplementary groups and no way to gain
+  privileges again. From then on it sees no file but its scratch folder;
+  importing a module that was not preloaded fails with a message that says so;
+- otherwise it asks the kernel to make it the reaper of its orphaned
+  descendants, so that the grader finds and stops every process the
+  submission starts, even one that detaches itself.
 
 Requests and replies:
 
 - ``{"op": "load", "path": P}`` -> ``{"kind": "loaded", "ok": bool,
-  "names": [...], "error": {...}}``
+  "names": [...], "error": {...}, "confinement": {...}}``, the last saying
+  how the worker is confined (``uid``, ``chroot``, ``problems``)
 - ``{"op": "calls", "calls": [[name, args], ...]}`` -> one ``{"kind":
   "result", ...}`` reply per call, in order, each sent as soon as it is done
   so that the grader times every call on its own.
@@ -51,19 +67,96 @@ del sys.modules["_channel"]
 MODULE_NAME = "submission"
 
 
-def _set_limits(limits: dict) -> None:
-    """Apply the resource limits the grader asked for; unknown ones are ignored."""
+#: Modules imported before the worker confines itself: numpy, the parts of
+#: it that load on first use, and the standard modules a homework may use.
+#: In a confined worker nothing else can be imported.
+PRELOADED = (
+    "numpy",
+    "numpy.linalg",
+    "numpy.random",
+    "numpy.fft",
+    "numpy.polynomial",
+    "numpy.lib.stride_tricks",
+    "numpy.testing",
+    "abc",
+    "array",
+    "bisect",
+    "cmath",
+    "collections",
+    "collections.abc",
+    "contextlib",
+    "copy",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "enum",
+    "fractions",
+    "functools",
+    "heapq",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "numbers",
+    "operator",
+    "pprint",
+    "random",
+    "re",
+    "statistics",
+    "string",
+    "textwrap",
+    "time",
+    "typing",
+    "warnings",
+)
+
+
+def _tasks_of_user(uid: int) -> int:
+    """Threads now running under the real user ``uid`` (what RLIMIT_NPROC
+    counts), read from /proc; 0 where there is no /proc."""
+    count = 0
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+                fields = dict(
+                    line.split(":", 1) for line in f.read().splitlines() if ":" in line
+                )
+            if int(fields["Uid"].split()[0]) == uid:
+                count += int(fields.get("Threads", "1"))
+        except (OSError, KeyError, ValueError):
+            continue
+    return count
+
+
+def _set_limits(limits: dict, uid: int | None) -> list[str]:
+    """Apply the resource limits the grader asked for; return what failed.
+
+    ``uid`` is the user the worker is about to become, or None when it stays
+    the grader's user: the process limit counts every process of a user, so
+    for the grader's user it is set above the processes already running.
+    """
     try:
         import resource
     except ImportError:  # not on this platform: the grader's time limit remains
-        return
+        return ["resource limits (no resource module on this platform)"]
+    problems = []
     table = {
         "memory_bytes": "RLIMIT_AS",
         "cpu_seconds": "RLIMIT_CPU",
         "file_bytes": "RLIMIT_FSIZE",
+        "processes": "RLIMIT_NPROC",
     }
+    wanted = {key: limits.get(key) for key in table}
+    if wanted["processes"] is not None and uid is None:
+        wanted["processes"] = int(wanted["processes"]) + _tasks_of_user(os.getuid())
+    wanted["core"] = 0
+    table["core"] = "RLIMIT_CORE"
     for key, name in table.items():
-        value = limits.get(key)
+        value = wanted.get(key)
         if value is None or not hasattr(resource, name):
             continue
         which = getattr(resource, name)
@@ -72,8 +165,94 @@ def _set_limits(limits: dict) -> None:
         hard = int(value) + (5 if key == "cpu_seconds" else 0)
         try:
             resource.setrlimit(which, (int(value), hard))
-        except (ValueError, OSError):
+        except (ValueError, OSError) as error:
+            problems.append(f"{name} ({error})")
+    return problems
+
+
+class _NotPreloaded:
+    """The last importer of a confined worker: explains why an import fails."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top == "numpy" or top in sys.stdlib_module_names:
+            reason = (
+                f"{name} is not among the modules loaded for grading; use numpy "
+                "and the common standard modules (math, random, functools, ...)"
+            )
+        else:
+            reason = f"{name} is not available: submissions may import only numpy "
+            reason += "and the standard library"
+        raise ModuleNotFoundError(f"No module named {name!r} ({reason})", name=name)
+
+
+def _prctl(option: int, value: int) -> bool:
+    """Call Linux's prctl; False where it is not available or fails."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_NO_NEW_PRIVS = 38
+
+
+def _confine(config: dict, keep_fds: tuple[int, ...]) -> dict:
+    """Confine this process as ``config`` asks, before any submission code.
+
+    Returns what was done: ``uid`` (the user now), ``chroot`` (whether the
+    scratch folder is now the root), ``problems`` (what could not be done).
+    """
+    uid, gid, root = config.get("uid"), config.get("gid"), config.get("root")
+    problems = _set_limits(config.get("limits") or {}, uid)
+    chrooted = False
+    if uid is None:
+        if not _prctl(_PR_SET_CHILD_SUBREAPER, 1):
+            problems.append("reaping detached processes (prctl refused)")
+        return {"uid": os.getuid(), "chroot": False, "problems": problems}
+
+    for name in PRELOADED:
+        try:
+            importlib.import_module(name)
+        except ImportError:
             pass
+    # No descriptor may lead outside the new root: a directory left open
+    # would let the submission walk out of it.
+    try:
+        open_fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        open_fds = list(range(3, 256))
+    for fd in open_fds:
+        if fd > 2 and fd not in keep_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    if root:
+        try:
+            os.chroot(root)
+            os.chdir("/")
+            chrooted = True
+        except OSError as error:
+            problems.append(f"changing the root directory ({error.strerror})")
+    try:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    except OSError as error:
+        problems.append(f"becoming user {uid} ({error.strerror}); still root")
+    if not _prctl(_PR_SET_NO_NEW_PRIVS, 1):
+        problems.append("forbidding new privileges (prctl refused)")
+    if chrooted:
+        sys.path[:] = []
+        sys.path_importer_cache.clear()
+        sys.meta_path.append(_NotPreloaded())
+    return {"uid": os.getuid(), "chroot": chrooted, "problems": problems}
 
 
 def _error_report(error: BaseException, path: str) -> dict:
@@ -110,7 +289,10 @@ def _error_report(error: BaseException, path: str) -> dict:
 class Worker:
     """Serves one submission over the channel."""
 
-    def __init__(self, read_fd: int, write_fd: int, max_bytes: int) -> None:
+    def __init__(
+        self, read_fd: int, write_fd: int, max_bytes: int, confinement: dict
+    ) -> None:
+        self.confinement = confinement
         self.read_fd = read_fd
         self.write_fd = write_fd
         self.max_bytes = max_bytes
@@ -149,6 +331,7 @@ class Worker:
                 "ok": False,
                 "names": [],
                 "error": _error_report(error, self.path),
+                "confinement": self.confinement,
             }
         self.module = module
         names = sorted(
@@ -156,7 +339,13 @@ class Worker:
             for name, value in vars(module).items()
             if not name.startswith("_") and callable(value)
         )
-        return {"kind": "loaded", "ok": True, "names": names, "error": None}
+        return {
+            "kind": "loaded",
+            "ok": True,
+            "names": names,
+            "error": None,
+            "confinement": self.confinement,
+        }
 
     def call(self, name: str, args: list) -> dict:
         function = getattr(self.module, name, None)
@@ -297,10 +486,11 @@ class Worker:
 
 def main(argv: list[str]) -> int:
     read_fd, write_fd = int(argv[1]), int(argv[2])
-    limits = json.loads(argv[3]) if len(argv) > 3 else {}
-    _set_limits(limits)
+    config = json.loads(argv[3]) if len(argv) > 3 else {}
+    confinement = _confine(config, keep_fds=(read_fd, write_fd))
+    limits = config.get("limits") or {}
     max_bytes = int(limits.get("max_frame_bytes") or _channel.DEFAULT_MAX_FRAME_BYTES)
-    Worker(read_fd, write_fd, max_bytes).serve()
+    Worker(read_fd, write_fd, max_bytes, confinement).serve()
     return 0
 
 

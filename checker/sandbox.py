@@ -11,8 +11,26 @@ on.
 What a submission's call can end in is a `CallOutcome`: a value, or a
 `SubmissionError` whose ``kind`` says what went wrong (see `ErrorKind`).
 
-Known limits: the resource limits (memory, CPU time, file size) rely on
-``setrlimit`` and so on a POSIX system; elsewhere only the time limit holds.
+How the worker is confined depends on who runs the grader (`Confinement`):
+
+- as root (Gradescope, CI containers): the worker gets a user and group id of
+  its own, unused by anyone else, and a fresh scratch folder holding a copy of
+  the submission. It imports numpy and the common standard modules, makes the
+  scratch folder its root directory and drops to that user before the
+  submission is loaded. It cannot read the reference, the grader, the secret
+  or the results file, write anywhere but its scratch folder, or signal any
+  process but its own; the process limit counts its processes alone, and when
+  it is stopped every process of its user is killed.
+- as any other user: the same resource limits and the same scratch folder,
+  but the worker runs as the grader's user, who can read and write what the
+  grader can. Processes it starts are found through the kernel's
+  child-reaper mechanism (Linux) and killed with it.
+
+Known limits: the resource limits (memory, CPU time, file size, processes)
+rely on ``setrlimit`` and so on a POSIX system; elsewhere only the time limit
+holds. The memory limit is per process: a submission that starts P processes
+may use P times as much. Nothing caps the total size of the files written in
+the scratch folder, only the size of each.
 """
 
 from __future__ import annotations
@@ -20,7 +38,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,7 +59,14 @@ import numpy as np
 from . import _channel
 from .compare import Precision
 
-__all__ = ["Limits", "ErrorKind", "SubmissionError", "CallOutcome", "Sandbox"]
+__all__ = [
+    "Limits",
+    "Confinement",
+    "ErrorKind",
+    "SubmissionError",
+    "CallOutcome",
+    "Sandbox",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +89,10 @@ class Limits:
         CPU-time limit of the worker over its whole life (``RLIMIT_CPU``).
     file_bytes : int or None
         Largest file the worker may write (``RLIMIT_FSIZE``).
+    processes : int or None
+        Processes and threads the worker may run at once, itself included
+        (``RLIMIT_NPROC``); when the grader is not root, on top of those the
+        grader's user already runs.
     output_bytes : int
         How much of what the submission prints is kept for the report.
     max_frame_bytes : int
@@ -79,10 +110,24 @@ class Limits:
     memory_bytes: int | None = 4 * 2**30
     cpu_seconds: int | None = 600
     file_bytes: int | None = 16 * 2**20
+    processes: int | None = 16
     output_bytes: int = 64 * 2**10
     max_frame_bytes: int = 16 * 2**20
     timeouts_before_skip: int = 2
     total_seconds: float = 300.0
+
+
+class Confinement(str, Enum):
+    """How far the worker is confined.
+
+    ``AUTO`` gives it a user of its own and its scratch folder as root
+    directory when the grader runs as root, and runs it as the grader's user
+    otherwise; ``SAME_USER`` always runs it as the grader's user (to see how a
+    grader that is not root behaves, or to debug).
+    """
+
+    AUTO = "auto"
+    SAME_USER = "same-user"
 
 
 class ErrorKind(str, Enum):
@@ -185,6 +230,102 @@ def _drain(fd: int, output: _Output) -> None:
             pass
 
 
+#: User and group ids handed to confined workers: a random one not in use.
+_ID_RANGE = range(40_000, 60_000)
+
+#: Largest submission file copied into the worker's scratch folder.
+_MAX_SUBMISSION_BYTES = 4 * 2**20
+
+
+def _processes() -> dict[int, tuple[int, int, bool]]:
+    """Every process as ``pid -> (parent pid, real uid, is a zombie)``, from
+    /proc; empty where there is no /proc."""
+    table = {}
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return table
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+                fields = dict(
+                    line.split(":", 1) for line in f.read().splitlines() if ":" in line
+                )
+            table[pid] = (
+                int(fields["PPid"]),
+                int(fields["Uid"].split()[0]),
+                fields.get("State", "").strip().startswith("Z"),
+            )
+        except (OSError, KeyError, ValueError, IndexError):
+            continue
+    return table
+
+
+def _unused_id() -> int:
+    """A user and group id that no account, group or process uses."""
+    taken: set[int] = set()
+    for name in ("/etc/passwd", "/etc/group"):
+        try:
+            with open(name, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    parts = line.split(":")
+                    if len(parts) > 2 and parts[2].isdigit():
+                        taken.add(int(parts[2]))
+        except OSError:
+            pass
+    taken.update(uid for _, uid, _ in _processes().values())
+    pick = random.SystemRandom()
+    while True:
+        candidate = pick.choice(_ID_RANGE)
+        if candidate not in taken:
+            return candidate
+
+
+def _kill_until_gone(select: Callable[[dict], set[int]], rounds: int = 200) -> bool:
+    """SIGKILL the processes ``select`` picks from the process table until it
+    picks none; return whether that happened. Repeated because a process may
+    start another before its signal arrives."""
+    for _ in range(rounds):
+        victims = select(_processes())
+        if not victims:
+            return True
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.002)
+    return False
+
+
+def _of_user(uid: int) -> Callable[[dict], set[int]]:
+    return lambda table: {
+        pid for pid, (_, owner, zombie) in table.items() if owner == uid and not zombie
+    }
+
+
+def _descendants_of(root: int) -> Callable[[dict], set[int]]:
+    def select(table: dict) -> set[int]:
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _, zombie) in table.items():
+            if not zombie:
+                children.setdefault(parent, []).append(pid)
+        found: set[int] = set()
+        stack = list(children.get(root, ()))
+        while stack:
+            pid = stack.pop()
+            if pid not in found:
+                found.add(pid)
+                stack.extend(children.get(pid, ()))
+        return found
+
+    return select
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def _scrubbed_environment(home: str) -> dict[str, str]:
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -278,6 +419,8 @@ class Sandbox:
         The student's ``.py`` file.
     limits : Limits, optional
         Time, memory and size limits.
+    confinement : Confinement or str, optional
+        ``"auto"`` (the default) or ``"same-user"``; see `Confinement`.
 
     Examples
     --------
@@ -285,9 +428,19 @@ class Sandbox:
     ...     Y = box.call("softmax", Z).get()
     """
 
-    def __init__(self, submission: str | os.PathLike, limits: Limits | None = None):
+    def __init__(
+        self,
+        submission: str | os.PathLike,
+        limits: Limits | None = None,
+        confinement: Confinement | str = Confinement.AUTO,
+    ):
         self.submission = Path(submission).resolve()
         self.limits = limits or Limits()
+        self.confinement = Confinement(confinement)
+        #: How the last worker reported itself confined: ``uid``, ``chroot``
+        #: and ``problems`` (what could not be done).
+        self.confined: dict[str, Any] = {}
+        self._uid: int | None = None
         self.output = _Output(self.limits.output_bytes)
         self.load_error: SubmissionError | None = None
         self.names: frozenset[str] = frozenset()
@@ -313,13 +466,25 @@ class Sandbox:
 
     def _start(self) -> None:
         self._home = tempfile.TemporaryDirectory(prefix="nncheck-worker-")
+        scratch = self._home.name
+        confine = self.confinement is Confinement.AUTO and _is_root()
+        self._uid = _unused_id() if confine else None
+        self._copy_submission(scratch)
+        if self._uid is not None:
+            os.chown(scratch, self._uid, self._uid)
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
-        worker_limits = {
-            "memory_bytes": self.limits.memory_bytes,
-            "cpu_seconds": self.limits.cpu_seconds,
-            "file_bytes": self.limits.file_bytes,
-            "max_frame_bytes": self.limits.max_frame_bytes,
+        config = {
+            "limits": {
+                "memory_bytes": self.limits.memory_bytes,
+                "cpu_seconds": self.limits.cpu_seconds,
+                "file_bytes": self.limits.file_bytes,
+                "processes": self.limits.processes,
+                "max_frame_bytes": self.limits.max_frame_bytes,
+            },
+            "uid": self._uid,
+            "gid": self._uid,
+            "root": scratch if confine else None,
         }
         command = [
             sys.executable,
@@ -329,7 +494,7 @@ class Sandbox:
             str(_WORKER_SCRIPT),
             str(request_read),
             str(reply_write),
-            json.dumps(worker_limits),
+            json.dumps(config),
         ]
         try:
             self._process = subprocess.Popen(
@@ -337,8 +502,8 @@ class Sandbox:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                cwd=self._home.name,
-                env=_scrubbed_environment(self._home.name),
+                cwd=scratch,
+                env=_scrubbed_environment("/" if confine else scratch),
                 pass_fds=(request_read, reply_write),
                 start_new_session=True,
             )
@@ -355,13 +520,41 @@ class Sandbox:
             target=_drain, args=(output_fd, self.output), daemon=True
         )
         self._drainer.start()
-        log.debug("started worker %d for %s", self._process.pid, self.submission)
+        log.debug(
+            "started worker %d for %s (user %s)",
+            self._process.pid,
+            self.submission,
+            self._uid if confine else "the grader's",
+        )
+
+    def _copy_submission(self, scratch: str) -> None:
+        """Put a copy of the submission in the scratch folder, owned by the
+        worker's user: the only file a confined worker can see."""
+        target = os.path.join(scratch, self.submission.name)
+        try:
+            size = self.submission.stat().st_size
+            if size > _MAX_SUBMISSION_BYTES:
+                raise OSError(f"the file has {size} bytes, more than the limit")
+            shutil.copyfile(self.submission, target)
+        except OSError as error:
+            log.debug("could not copy %s: %s", self.submission, error)
+            return  # the load then fails and says the file is missing
+        os.chmod(target, 0o600)
+        if self._uid is not None:
+            os.chown(target, self._uid, self._uid)
 
     def _stop(self) -> int | None:
         """Kill the worker and everything it started; return its exit status."""
         process = self._process
         if process is None:
             return None
+        # Every process the submission started first: with a user of its own,
+        # all of that user's processes; otherwise the worker's descendants,
+        # which stay its children even when they detach (it is their reaper).
+        if self._uid is not None:
+            _kill_until_gone(_of_user(self._uid))
+        elif process.poll() is None:
+            _kill_until_gone(_descendants_of(process.pid))
         if process.poll() is None:
             try:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -371,12 +564,11 @@ class Sandbox:
             returncode = process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             returncode = None
-        else:
-            # The worker is gone; children it left in its group go with it.
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        # Children left in its process group go with it.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         for fd in (self._to_worker, self._from_worker):
             if fd >= 0:
                 try:
@@ -439,7 +631,8 @@ class Sandbox:
         deadline = time.monotonic() + self.limits.load_seconds
         try:
             self._start()
-            self._send({"op": "load", "path": str(self.submission)})
+            # Relative to the worker's folder, which is "/" once it is confined.
+            self._send({"op": "load", "path": self.submission.name})
             reply = self._receive(deadline)
         except _channel.ChannelTimeout:
             self._fail_load(
@@ -451,6 +644,7 @@ class Sandbox:
             self._fail_load(f"the worker {how} while loading the file ({error})")
         if not isinstance(reply, dict) or reply.get("kind") != "loaded":
             self._fail_load("the worker sent an unexpected reply while loading")
+        self._record_confinement(reply.get("confinement"))
         if not reply.get("ok"):
             report = reply.get("error") or {}
             self._fail_load(_load_message(report, self.submission.name))
@@ -458,6 +652,36 @@ class Sandbox:
         names = names if isinstance(names, list) else []
         self.names = frozenset(clean_text(n, 100) for n in names if isinstance(n, str))
         self._loaded_once = True
+
+    def _record_confinement(self, reported: Any) -> None:
+        """Keep what the worker said of its confinement (it speaks before any
+        submission code runs, so this is the worker's own account)."""
+        if not isinstance(reported, dict):
+            return
+        problems = reported.get("problems")
+        self.confined = {
+            "uid": reported.get("uid") if type(reported.get("uid")) is int else None,
+            "chroot": reported.get("chroot") is True,
+            "problems": [clean_text(p, 200) for p in problems]
+            if isinstance(problems, list)
+            else [],
+        }
+        for problem in self.confined["problems"]:
+            log.warning("the worker could not be confined fully: %s", problem)
+
+    def confinement_notes(self) -> list[str]:
+        """Remarks for the report when the worker is confined less than the
+        grader asked: grading then goes on with a weaker sandbox."""
+        notes = []
+        if self._uid is not None and self.confined:
+            if self.confined["uid"] != self._uid or not self.confined["chroot"]:
+                notes.append(
+                    "the grader runs as root but could not fully confine the "
+                    "process running your code ("
+                    + "; ".join(self.confined["problems"] or ["unknown reason"])
+                    + "); tell your instructor"
+                )
+        return notes
 
     def _fail_load(self, message: str) -> None:
         self._stop()

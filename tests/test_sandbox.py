@@ -70,7 +70,12 @@ def chatty(x):
 
 
 def where_am_i(x):
-    return [os.getcwd(), os.environ.get("SECRET_TOKEN", ""), sys.flags.isolated]
+    return [
+        os.getcwd(),
+        os.environ.get("SECRET_TOKEN", ""),
+        sys.flags.isolated,
+        sorted(os.listdir(".")),
+    ]
 
 
 def huge(x):
@@ -171,9 +176,19 @@ def test_printed_output_is_captured_and_capped(tmp_path):
     assert "more bytes of output not shown" in text
 
 
-def test_the_worker_runs_isolated_in_a_scratch_folder(box, monkeypatch):
-    cwd, token, isolated = box.call("where_am_i", np.ones(1)).get()
-    assert cwd != os.getcwd() and "nncheck-worker-" in cwd
+@pytest.mark.parametrize("confinement", ["auto", "same-user"])
+def test_the_worker_runs_isolated_in_a_scratch_folder(tmp_path, confinement):
+    path = tmp_path / "toy.py"
+    path.write_text(TOY)
+    (tmp_path / "neighbour.txt").write_text("not for the worker")
+    with Sandbox(path, confinement=confinement) as box:
+        cwd, token, isolated, listing = box.call("where_am_i", np.ones(1)).get()
+    # Its folder holds a copy of the submission and nothing else.
+    assert listing == ["toy.py"]
+    if box.confined["chroot"]:
+        assert cwd == "/"
+    else:
+        assert cwd != os.getcwd() and "nncheck-worker-" in cwd
     assert token == ""
     assert isolated == 1
 
@@ -185,6 +200,7 @@ def test_the_worker_does_not_inherit_secrets_from_the_environment(tmp_path):
         path.write_text(TOY)
         with Sandbox(path) as box:
             assert box.call("where_am_i", np.ones(1)).get()[1] == ""
+            assert "SECRET_TOKEN" in os.environ
     finally:
         del os.environ["SECRET_TOKEN"]
 
