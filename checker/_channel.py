@@ -44,6 +44,10 @@ __all__ = [
 MAGIC = b"NNCK"
 _PREFIX = struct.Struct("<4sIQ")
 
+#: Exit status of a worker whose channel broke under it (the submission
+#: closed, read or wrote into its pipes).
+EXIT_CHANNEL_LOST = 86
+
 #: Largest frame either side accepts: 64 MiB of header and arrays together.
 DEFAULT_MAX_FRAME_BYTES = 64 * 2**20
 
@@ -151,7 +155,7 @@ def _array_to_tree(
     if dtype.byteorder == ">":
         dtype = dtype.newbyteorder("<")
     if dtype.str not in _ALLOWED_DTYPES:
-        reason = f"an array of dtype {array.dtype} (only numeric arrays are accepted)"
+        reason = f"an array of dtype {array.dtype}"
         if strict:
             raise ChannelError(f"cannot send {reason}")
         return {"__unsupported__": reason}

@@ -490,7 +490,12 @@ def main(argv: list[str]) -> int:
     confinement = _confine(config, keep_fds=(read_fd, write_fd))
     limits = config.get("limits") or {}
     max_bytes = int(limits.get("max_frame_bytes") or _channel.DEFAULT_MAX_FRAME_BYTES)
-    Worker(read_fd, write_fd, max_bytes, confinement).serve()
+    try:
+        Worker(read_fd, write_fd, max_bytes, confinement).serve()
+    except (OSError, _channel.ChannelError):
+        # The submission closed, read or wrote into the pipes: say so by the
+        # exit status, the only word the grader can still receive.
+        os._exit(_channel.EXIT_CHANNEL_LOST)
     return 0
 
 

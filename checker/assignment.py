@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .sandbox import CallOutcome, Sandbox
+from .sandbox import CallOutcome, Limits, Sandbox
 
 __all__ = ["Check", "Assignment", "Context", "load_assignment", "ASSIGNMENTS"]
 
@@ -80,6 +80,10 @@ class Assignment:
     answers : mapping of str to callable
         What the grader answers in place of a broken function: usually the
         reference. It runs in the grader, never in the worker.
+    limits : mapping of str to value
+        Limits of the worker that differ from `checker.sandbox.Limits`'
+        defaults for this assignment, e.g. ``{"call_seconds": 10}``; the
+        command line's ``--limit`` overrides them in turn.
     """
 
     name: str
@@ -89,8 +93,13 @@ class Assignment:
     seed: int = 0
     calls: Mapping[str, frozenset[str]] = field(default_factory=dict)
     answers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    limits: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        try:
+            Limits().with_overrides(self.limits)
+        except ValueError as error:
+            raise ValueError(f"{self.name}: {error}") from None
         names = [c.name for c in self.checks]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -17,7 +17,7 @@ from pathlib import Path
 from .assignment import ASSIGNMENTS, load_assignment
 from .grader import grade
 from .report import render_gradescope, render_terminal, summary_line
-from .sandbox import Limits
+from .sandbox import Confinement, Limits
 
 __all__ = ["main", "build_parser"]
 
@@ -56,9 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         metavar="SECONDS",
         type=float,
-        default=Limits.call_seconds,
         help=f"time limit of one call of your functions (default "
-        f"{Limits.call_seconds:g})",
+        f"{Limits.call_seconds:g}, or the assignment's); the same as --limit "
+        "call_seconds=SECONDS",
+    )
+    parser.add_argument(
+        "--limit",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="change one limit of the process running the submission, e.g. "
+        "memory_bytes=2GiB, cpu_seconds=60, processes=none (repeatable; the "
+        "names and defaults are in the README)",
+    )
+    parser.add_argument(
+        "--confinement",
+        choices=[c.value for c in Confinement],
+        default=Confinement.AUTO.value,
+        help="auto (default): when the grader runs as root, run the submission "
+        "as a user of its own confined to a scratch folder; same-user: run it as "
+        "the grader's user even then (weaker: for debugging only)",
     )
     parser.add_argument(
         "--secret-file",
@@ -128,6 +145,23 @@ def _read_secret(path: str | None) -> str | None:
     return secret
 
 
+def _parse_limits(items: list[str]) -> dict[str, object]:
+    """``NAME=VALUE`` texts to checked limit values, in order."""
+    overrides: dict[str, object] = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise UsageError(
+                f"--limit {item!r}: write it as NAME=VALUE, e.g. memory_bytes=2GiB"
+            )
+        try:
+            Limits().with_overrides({name.strip(): value})
+        except ValueError as error:
+            raise UsageError(f"--limit: {error}") from None
+        overrides[name.strip()] = value
+    return overrides
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that no reader sees half a file."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -166,11 +200,14 @@ def _main(argv: list[str] | None) -> int:
         name = _pick_assignment(submission, arguments.assignment)
         if json_path is not None:
             _check_output_path(json_path)
-        if not 0 < arguments.timeout <= 600:
+        if arguments.timeout is not None and not 0 < arguments.timeout <= 600:
             raise UsageError(
                 f"--timeout {arguments.timeout:g}: give a number of seconds "
                 "above 0 and at most 600"
             )
+        overrides = _parse_limits(arguments.limit)
+        if arguments.timeout is not None:
+            overrides["call_seconds"] = arguments.timeout
         if json_path is not None and json_path.resolve() == submission.resolve():
             raise UsageError(
                 f"--json {json_path} is the submission itself; give another file"
@@ -181,8 +218,14 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_UNUSABLE
 
     assignment = load_assignment(name)
-    limits = Limits(call_seconds=arguments.timeout)
-    report = grade(submission, assignment, limits, secret=secret)
+    limits = Limits().with_overrides(assignment.limits).with_overrides(overrides)
+    report = grade(
+        submission,
+        assignment,
+        limits,
+        secret=secret,
+        confinement=arguments.confinement,
+    )
 
     # The results file first: whatever happens to the terminal, it is written.
     if json_path is not None:

@@ -159,10 +159,16 @@ def _precision_note(got: Any, quantity: str) -> tuple[Tolerance | None, str]:
     return None, ""
 
 
+#: What may cross from the worker to the grader, said to the student.
+PLAIN_DATA = (
+    "it accepts only numbers, strings, lists, tuples, dicts and plain numeric ndarrays"
+)
+
+
 def describe_value(value: Any) -> str:
     """Name the type (and shape) of a value in a few words."""
     if isinstance(value, Unsupported):
-        return value.description
+        return f"{value.description}, which the grader refuses ({PLAIN_DATA})"
     if isinstance(value, np.ndarray):
         return f"an ndarray of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, np.generic):

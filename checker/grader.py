@@ -21,7 +21,7 @@ import numpy as np
 from .assignment import Assignment, Check, Context
 from .compare import CheckFailed, hidden_scope, precision_scope
 from .results import CheckResult, GradeReport, Status
-from .sandbox import ErrorKind, Limits, Sandbox, SubmissionError
+from .sandbox import Confinement, ErrorKind, Limits, Sandbox, SubmissionError
 
 __all__ = ["grade"]
 
@@ -201,6 +201,7 @@ def grade(
     limits: Limits | None = None,
     functions: Collection[str] | None = None,
     secret: str | None = None,
+    confinement: Confinement | str = Confinement.AUTO,
 ) -> GradeReport:
     """Grade one submission file against an assignment.
 
@@ -211,7 +212,8 @@ def grade(
     assignment : Assignment
         The checks to run.
     limits : Limits, optional
-        Time and resource limits of the worker.
+        Time and resource limits of the worker; by default `Limits`' defaults
+        with the assignment's own ``limits`` in place.
     functions : collection of str, optional
         Run only the checks of these functions (all by default).
     secret : str, optional
@@ -219,6 +221,8 @@ def grade(
         runs a second time as a hidden check, on inputs drawn from a seed
         derived from the secret; a public check whose hidden twin fails loses
         its points. Without it, hidden checks are counted, not run.
+    confinement : Confinement or str, optional
+        How far the worker is confined; see `checker.sandbox.Confinement`.
 
     Returns
     -------
@@ -226,9 +230,10 @@ def grade(
         One result per check, in the assignment's order.
     """
     started = time.perf_counter()
-    limits = limits or Limits()
+    if limits is None:
+        limits = Limits().with_overrides(assignment.limits)
     report = GradeReport(assignment=assignment.name, submission=str(submission))
-    with Sandbox(submission, limits) as sandbox:
+    with Sandbox(submission, limits, confinement) as sandbox:
         for check in assignment.checks:
             if functions is not None and check.function not in functions:
                 continue
@@ -250,5 +255,6 @@ def grade(
             )
         if sandbox.load_error is not None:
             report.load_error = sandbox.load_error.message
+        report.notes.extend(sandbox.confinement_notes())
     report.execution_time = time.perf_counter() - started
     return report

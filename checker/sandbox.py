@@ -47,9 +47,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,74 @@ class Limits:
     max_frame_bytes: int = 16 * 2**20
     timeouts_before_skip: int = 2
     total_seconds: float = 300.0
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Limits:
+        """Return these limits with some replaced, each checked.
+
+        Parameters
+        ----------
+        overrides : mapping of str to value
+            Field names and values; a value may also be text as on the command
+            line (``"2GiB"``, ``"1.5"``, ``"none"`` for no limit where a limit
+            may be absent).
+
+        Raises
+        ------
+        ValueError
+            With one line naming the limit, when a name is unknown or a value
+            is not a positive number of the right kind.
+        """
+        values = {}
+        for name, value in overrides.items():
+            values[name] = _limit_value(name, value)
+        return replace(self, **values)
+
+
+#: Units accepted in byte-valued limits given as text.
+_BYTE_UNITS = {"": 1, "B": 1, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+#: Limits that may be switched off with "none".
+_OPTIONAL_LIMITS = {"memory_bytes", "cpu_seconds", "file_bytes", "processes"}
+
+
+def _limit_value(name: str, value: Any) -> Any:
+    """Check one limit's value (or parse it from text) and return it."""
+    kinds = {f.name: f.type for f in fields(Limits)}
+    if name not in kinds:
+        raise ValueError(
+            f"unknown limit {name!r}; known limits: {', '.join(sorted(kinds))}"
+        )
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("none", "off", "unlimited"):
+            value = None
+        elif name.endswith("_bytes"):
+            match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)", text)
+            unit = match.group(2).upper() if match else "?"
+            if not match or unit not in _BYTE_UNITS:
+                raise ValueError(
+                    f"limit {name}={value!r}: give a size such as 512MiB, 4GiB or "
+                    "a number of bytes"
+                )
+            value = int(float(match.group(1)) * _BYTE_UNITS[unit])
+        else:
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError(f"limit {name}={value!r}: give a number") from None
+    if value is None:
+        if name not in _OPTIONAL_LIMITS:
+            raise ValueError(f"limit {name} cannot be switched off; give a number")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"limit {name}={value!r}: give a number")
+    if not value > 0 or value != value or value == float("inf"):
+        raise ValueError(f"limit {name}={value!r}: give a number above 0")
+    if name.endswith("_seconds") and name != "cpu_seconds":
+        return float(value)
+    if float(value) != int(value):
+        raise ValueError(f"limit {name}={value!r}: give a whole number")
+    return int(value)
 
 
 class Confinement(str, Enum):
@@ -358,6 +426,11 @@ def _describe_exit(returncode: int | None) -> str:
         if number == getattr(signal, "SIGXFSZ", None):
             return f"was killed by {name} (file-size limit)"
         return f"was killed by {name}"
+    if returncode == _channel.EXIT_CHANNEL_LOST:
+        return (
+            "lost its channel to the grader (the code closed, read or wrote "
+            "into the worker's pipes)"
+        )
     return f"exited with status {returncode}"
 
 
@@ -448,6 +521,7 @@ class Sandbox:
         self.precision = Precision()
         self._answers: dict[str, Callable[..., Any]] = {}
         self._timeouts: dict[str, int] = {}
+        self._timeouts_by_answers = {frozenset(): self._timeouts}
         self._budget_ends = time.monotonic() + self.limits.total_seconds
         self._process: subprocess.Popen | None = None
         self._home: tempfile.TemporaryDirectory | None = None
@@ -588,13 +662,12 @@ class Sandbox:
         return returncode
 
     def close(self) -> None:
-        """Ask the worker to exit, then make sure it and its children are gone."""
-        if self._process is not None and self._process.poll() is None:
-            try:
-                self._send({"op": "exit"})
-                self._process.wait(timeout=1)
-            except (OSError, _channel.ChannelError, subprocess.TimeoutExpired):
-                pass
+        """Stop the worker and everything it started.
+
+        The worker is killed, not asked to exit: it keeps nothing worth a
+        graceful exit, and a worker that exited first would leave the
+        processes it started without the parent through which they are found.
+        """
         self._stop()
 
     def _still_running(self, grace: float) -> bool:
@@ -717,8 +790,11 @@ class Sandbox:
         """
         previous, timeouts = self._answers, self._timeouts
         self._answers = {**previous, **answers}
-        # A function that timed out because of a callee gets a fresh start.
-        self._timeouts = {}
+        # A function that timed out because of a callee gets a fresh start
+        # with the callee answered, once for each set of answered callees.
+        self._timeouts = self._timeouts_by_answers.setdefault(
+            frozenset(self._answers), {}
+        )
         try:
             yield
         finally:
@@ -890,7 +966,8 @@ class Sandbox:
                     CallOutcome(
                         error=SubmissionError(
                             ErrorKind.REFUSED,
-                            f"{name} returned a value the grader refuses: {error}",
+                            f"{name}: the worker sent a malformed reply ({error}); "
+                            "does the code write into the worker's pipes?",
                             name,
                         )
                     )

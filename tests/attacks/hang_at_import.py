@@ -1,0 +1,6 @@
+"""Never finish loading."""
+
+import time
+
+while True:
+    time.sleep(1000)

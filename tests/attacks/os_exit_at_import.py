@@ -1,0 +1,5 @@
+"""Leave with os._exit while being loaded: no cleanup, no exception."""
+
+import os
+
+os._exit(0)
