@@ -35,16 +35,20 @@ the scratch folder, only the size of each.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import random
 import re
+import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -259,6 +263,10 @@ class _Output:
     kept: int = 0
     total: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Held by the drainer while it reads and records a chunk.
+    busy: threading.Lock = field(default_factory=threading.Lock)
+    #: The pipe being drained; -1 before and after.
+    fd: int = -1
 
     def add(self, data: bytes) -> None:
         with self.lock:
@@ -267,6 +275,22 @@ class _Output:
             if room > 0:
                 self.chunks.append(data[:room])
                 self.kept += min(room, len(data))
+
+    def settle(self, timeout: float = 0.5) -> None:
+        """Wait until what is already in the pipe is recorded (at most
+        ``timeout`` seconds, for a process that never stops printing)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.busy:
+                if self.fd < 0:
+                    return
+                try:
+                    raw = fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0")
+                except OSError:
+                    return
+            if struct.unpack("i", raw)[0] == 0:
+                return
+            time.sleep(0.001)
 
     def text(self) -> str:
         with self.lock:
@@ -282,20 +306,28 @@ class _Output:
 def _drain(fd: int, output: _Output) -> None:
     """Read the worker's output until every writer has closed it, then close
     it. Raw reads, so that the grader never waits on a buffer's lock for a
-    process that keeps the pipe open."""
+    process that keeps the pipe open; each chunk is read and recorded under
+    ``output.busy``, so that `_Output.settle` knows when the pipe is empty."""
+    output.fd = fd
     try:
+        ready = select.poll()
+        ready.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         while True:
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            output.add(data)
-    except OSError:
+            ready.poll()
+            with output.busy:
+                data = os.read(fd, 65536)
+                if not data:
+                    break
+                output.add(data)
+    except (OSError, ValueError):
         pass
     finally:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+        with output.busy:
+            output.fd = -1
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 #: User and group ids handed to confined workers: a random one not in use.
@@ -1014,6 +1046,7 @@ class Sandbox:
 
     def printed(self) -> str:
         """What the submission printed so far, capped by the limits."""
+        self.output.settle()
         return self.output.text()
 
 
