@@ -142,8 +142,8 @@ def build_bundle_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="DIR",
         required=True,
-        help="an existing folder for NAME-autograder.zip (and NAME-secret.txt "
-        "when the secret is generated)",
+        help="the folder for NAME-autograder.zip (and NAME-secret.txt when the "
+        "secret is generated), made if missing",
     )
     parser.add_argument(
         "--secret-file",
@@ -303,8 +303,10 @@ def _bundle(argv: list[str]) -> int:
             raise UsageError(
                 f"unknown assignment {arguments.assignment!r}; known: {known}"
             )
-        if not out.is_dir():
-            raise UsageError(f"--out {out}: no such folder; create it first")
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out} is not a folder; give a folder")
+        if not out.parent.is_dir():
+            raise UsageError(f"--out {out}: the folder {out.parent} does not exist")
         secret = _read_secret(arguments.secret_file)
         kept = out / f"{arguments.assignment}-secret.txt"
         if secret is None and kept.exists():
@@ -312,6 +314,7 @@ def _bundle(argv: list[str]) -> int:
                 f"--out {out} already holds {kept.name}, the secret of an earlier "
                 f"bundle: pass --secret-file {kept} to keep it, or remove it"
             )
+        out.mkdir(exist_ok=True)
         bundle = build_bundle(arguments.assignment, out, secret)
     except UsageError as error:
         print(f"checker: error: {error}", file=sys.stderr)

@@ -225,10 +225,11 @@ def test_a_generated_secret_is_kept_for_the_instructor_and_never_replaced(tmp_pa
     "arguments, message",
     [
         (["hw9", "--out", "."], "unknown assignment 'hw9'"),
-        (["hw1", "--out", "no/such/dir"], "--out no/such/dir: no such folder"),
+        (["hw1", "--out", "no/such/dir"], "the folder no/such does not exist"),
+        (["hw1", "--out", "README.md"], "--out README.md is not a folder"),
         (["hw1", "--out", ".", "--secret-file", "nowhere"], "--secret-file nowhere"),
     ],
-    ids=["unknown", "no-folder", "no-secret"],
+    ids=["unknown", "no-folder", "a-file", "no-secret"],
 )
 def test_bad_bundle_options_exit_2_with_one_line(arguments, message):
     result = run_checker("bundle", *arguments)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -306,3 +308,29 @@ def test_colour_on_a_terminal_unless_no_color(no_color):
         assert "\x1b[31mNOT IMPLEMENTED\x1b[0m" in text
     else:
         assert "\x1b" not in text
+
+
+def test_every_report_command_in_the_readme_works(tmp_path):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Reports", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"\| `(python -m checker [^`]+)` \|", section)
+    assert len(commands) == 6
+    (tmp_path / "hw1.py").write_text(typical_source())
+    summary = tmp_path / "summary"
+    summary.touch()
+    environment = {k: v for k, v in os.environ.items() if k != "NNCHECK_SECRET"}
+    environment.update(PYTHONPATH=str(ROOT), GITHUB_STEP_SUMMARY=str(summary))
+    for command in commands:
+        arguments = shlex.split(command)
+        result = subprocess.run(
+            [sys.executable, *arguments[1:]],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environment,
+            timeout=120,
+        )
+        assert result.returncode == 0, (command, result.stderr)
+    for name in ("results.json", "report.xml", "summary.md", "dist/hw1-autograder.zip"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert summary.read_text().startswith("## hw1")
