@@ -16,7 +16,7 @@ import re
 
 from ._escape import one_line, visible
 from .report import (
-    format_points,
+    fraction,
     functions_all_ended,
     hidden_line,
     not_run_line,
@@ -67,22 +67,18 @@ def _cut(text: str, max_lines: int) -> str:
     return "\n".join(lines[:max_lines] + [f"[... {len(lines) - max_lines} more lines]"])
 
 
-def _fraction(score: float, max_score: float) -> str:
-    return f"{format_points(score)}/{format_points(max_score)}"
-
-
 def _points_table(report: GradeReport) -> list[str]:
     lines = ["| Problem | Points | Checks |", "| :-- | --: | --: |"]
     for totals in report.by_problem():
         mark = "✅" if not totals.failed else "❌"
         lines.append(
             f"| {mark} {_md(totals.problem)} "
-            f"| {_fraction(totals.score, totals.max_score)} "
+            f"| {fraction(totals.score, totals.max_score)} "
             f"| {totals.passed} of {totals.checks} passed |"
         )
     passed = sum(r.passed for r in report.results)
     lines.append(
-        f"| **Total** | **{_fraction(report.score, report.max_score)}** "
+        f"| **Total** | **{fraction(report.score, report.max_score)}** "
         f"| {passed} of {len(report.results)} passed |"
     )
     return lines
@@ -145,7 +141,7 @@ def render_markdown(report: GradeReport) -> str:
         submission printed.
     """
     title = report.title or report.assignment
-    points = _fraction(report.score, report.max_score)
+    points = fraction(report.score, report.max_score)
     heading = f"## {_md(title)} ({points} points)"
     parts = [heading + "\n", markdown_overview(report)]
 
@@ -164,7 +160,7 @@ def render_markdown(report: GradeReport) -> str:
         blocks = ["### Failures\n"]
         for r in failures:
             summary = _html(
-                f"{r.name} ({_fraction(r.score, r.max_score)}, {r.status.value})"
+                f"{r.name} ({fraction(r.score, r.max_score)}, {r.status.value})"
             )
             explanation = _cut(visible(r.message) or r.status.value, _MAX_FAILURE_LINES)
             blocks.append(

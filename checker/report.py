@@ -25,6 +25,7 @@ __all__ = [
     "points_line",
     "functions_all_ended",
     "plural",
+    "fraction",
 ]
 
 #: How many lines of a failure's explanation the terminal shows.
@@ -50,7 +51,8 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _fraction(score: float, max_score: float) -> str:
+def fraction(score: float, max_score: float) -> str:
+    """``earned/possible`` in points, e.g. ``7/12``."""
     return f"{format_points(score)}/{format_points(max_score)}"
 
 
@@ -72,14 +74,14 @@ def summary_line(report: GradeReport) -> str:
     if report.not_run:
         counts += f"; {plural(report.checks_not_run, 'check')} not run"
     return (
-        f"Total: {_fraction(report.score, report.max_score)} ({counts}) "
+        f"Total: {fraction(report.score, report.max_score)} ({counts}) "
         f"in {report.execution_time:.1f} s"
     )
 
 
 def points_line(report: GradeReport) -> str:
     """``Points X/Y``, the line GitHub Classroom's autograding reports carry."""
-    return f"Points {_fraction(report.score, report.max_score)}"
+    return f"Points {fraction(report.score, report.max_score)}"
 
 
 def hidden_line(report: GradeReport) -> str:
@@ -98,9 +100,10 @@ def not_run_line(report: GradeReport) -> str:
     problems = [
         n.problem + (" (in part)" if n.problem in ran else "") for n in report.not_run
     ]
-    points = format_points(sum(n.points for n in report.not_run))
+    points = sum(n.points for n in report.not_run)
+    worth = format_points(points) + (" point" if points == 1 else " points")
     return (
-        f"Not run: {plural(report.checks_not_run, 'check')} worth {points} points, "
+        f"Not run: {plural(report.checks_not_run, 'check')} worth {worth}, "
         f"of {_listing(problems)}; the total counts only the checks that ran."
     )
 
@@ -128,7 +131,7 @@ def _problem_row(totals: ProblemTotals, paint: _Painter) -> list[str]:
         status = paint(f"{totals.failed} failed", _BOLD, _RED)
     else:
         status = paint("ok", _BOLD, _GREEN)
-    points = paint(_fraction(totals.score, totals.max_score), _BOLD)
+    points = paint(fraction(totals.score, totals.max_score), _BOLD)
     return [paint(totals.problem, _BOLD), points, status]
 
 
@@ -155,7 +158,7 @@ def _table(report: GradeReport, verbose: bool, paint: _Painter) -> str:
             name = textwrap.wrap(one_line(r.name), _NAME_WIDTH) or [""]
             row = [
                 "\n".join(name),
-                _fraction(r.score, r.max_score),
+                fraction(r.score, r.max_score),
                 _status_cell(r, paint),
             ]
             if verbose:
@@ -263,7 +266,7 @@ def render_terminal(
         lines += ["", paint("Failures", _BOLD), "--------"]
         for r in failures:
             heading = (
-                f"{one_line(r.name)} ({_fraction(r.score, r.max_score)}, "
+                f"{one_line(r.name)} ({fraction(r.score, r.max_score)}, "
                 f"{r.status.value})"
             )
             lines.append(paint(heading, _BOLD))
