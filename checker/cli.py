@@ -38,6 +38,9 @@ __all__ = ["main", "build_parser", "build_bundle_parser", "use_color"]
 #: Environment variable that may hold the instructor's secret.
 SECRET_VARIABLE = "NNCHECK_SECRET"
 
+#: GitHub Actions' files of a step: its summary, then its outputs.
+GITHUB_VARIABLES = ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT")
+
 #: The report files, by option: the writer of each.
 WRITERS: dict[str, Callable[[GradeReport], str]] = {
     "json": render_gradescope,
@@ -227,7 +230,13 @@ def _github_files(environ: Mapping[str, str]) -> tuple[Path, Path | None]:
             "workflow step; elsewhere use --markdown PATH"
         )
     output = environ.get("GITHUB_OUTPUT", "")
-    return Path(summary), Path(output) if output else None
+    files = (Path(summary), Path(output) if output else None)
+    for variable, path in zip(GITHUB_VARIABLES, files):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(
+                f"--github: ${variable} is {path}, in a folder that does not exist"
+            )
+    return files
 
 
 def _pick_problems(

@@ -25,7 +25,7 @@ from .report import (
 )
 from .results import GradeReport, Status
 
-__all__ = ["render_markdown", "markdown_overview", "printed_section"]
+__all__ = ["render_markdown", "markdown_overview", "printed_section", "fenced"]
 
 #: How many lines of a failure's explanation the summary shows.
 _MAX_FAILURE_LINES = 40

@@ -194,6 +194,16 @@ def test_results_json_follows_the_umask(tmp_path):
     assert results.stat().st_mode & 0o777 == 0o644
 
 
+def test_a_step_summary_in_no_folder_is_refused_before_grading():
+    summary = "no/such/dir/summary"
+    result = run_checker(HANDOUT, "--github", env={"GITHUB_STEP_SUMMARY": summary})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"checker: error: --github: $GITHUB_STEP_SUMMARY is {summary}, in a folder "
+        "that does not exist\n"
+    )
+
+
 def _submission(kind: str) -> str:
     if kind == "correct":
         return typical_source()
