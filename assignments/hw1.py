@@ -58,6 +58,13 @@ Gradescope reads::
 
     python -m checker assignments/hw1.py --json results.json
 
+The report groups the checks by problem, the sections of this file:
+activations, softmax, divergences, risk, forward, backward and training. To
+check one problem, or one function, name it (repeat ``--problem`` for
+several)::
+
+    python -m checker assignments/hw1.py --problem softmax
+
 A function that is missing or still raises NotImplementedError scores zero and
 does not stop the other functions from being checked. The examples in the
 docstrings show what a correct implementation prints.

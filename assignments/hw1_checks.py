@@ -59,7 +59,7 @@ from checker.strategies import float_arrays, networks
 
 from .hw1_properties import PROPERTY_CHECKS
 
-__all__ = ["ASSIGNMENT", "FUNCTIONS", "RUBRIC", "SPECS"]
+__all__ = ["ASSIGNMENT", "FUNCTIONS", "PROBLEMS", "RUBRIC", "SPECS"]
 
 #: Points of each function; the checks below add up to exactly these.
 RUBRIC: dict[str, int] = {
@@ -91,6 +91,32 @@ RUBRIC: dict[str, int] = {
 }
 
 FUNCTIONS = tuple(RUBRIC)
+
+#: The handout's sections as problems, in its order: reports group checks by
+#: problem, and ``--problem NAME`` runs the checks of one.
+PROBLEMS: dict[str, tuple[str, ...]] = {
+    "activations": tuple(
+        name
+        for base in ("identity", "sigmoid", "tanh", "relu")
+        for name in (base, f"{base}_derivative")
+    ),
+    "softmax": ("softmax", "softmax_jacobian"),
+    "divergences": tuple(
+        name
+        for base in (
+            "l2_divergence",
+            "bce_divergence",
+            "kl_divergence",
+            "cross_entropy",
+            "softmax_cross_entropy",
+        )
+        for name in (base, f"{base}_derivative")
+    ),
+    "risk": ("empirical_risk",),
+    "forward": ("forward",),
+    "backward": ("backward",),
+    "training": ("gradient_descent_step", "train"),
+}
 
 # --------------------------------------------------------------------------
 # Inputs
@@ -1400,6 +1426,7 @@ ASSIGNMENT = Assignment(
     seed=20261204,
     calls=CALLS,
     answers={name: getattr(ref, name) for name in FUNCTIONS},
+    problems=PROBLEMS,
 )
 
 for _function, _points in ASSIGNMENT.points_by_function().items():

@@ -8,13 +8,17 @@ seeded random inputs; it returns None or a note when the submission passes,
 and raises `checker.compare.CheckFailed` with an explanation when it does not.
 A `checker.sandbox.SubmissionError` raised by a call (not implemented, an
 exception, a timeout, ...) ends the check with that status.
+
+The functions of an assignment fall into named problems (hw1's activations,
+softmax, divergences, ...), which group the reports and let a student run
+part of the checks (``--problem softmax``).
 """
 
 from __future__ import annotations
 
 import importlib
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +88,10 @@ class Assignment:
         Limits of the worker that differ from `checker.sandbox.Limits`'
         defaults for this assignment, e.g. ``{"call_seconds": 10}``; the
         command line's ``--limit`` overrides them in turn.
+    problems : mapping of str to tuple of str
+        The assignment's problems in handout order, each naming its functions;
+        every function belongs to exactly one problem. Left empty, each
+        function is a problem of its own, named after it.
     """
 
     name: str
@@ -93,6 +101,7 @@ class Assignment:
     seed: int = 0
     calls: Mapping[str, frozenset[str]] = field(default_factory=dict)
     answers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    problems: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     limits: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -100,6 +109,9 @@ class Assignment:
             Limits().with_overrides(self.limits)
         except ValueError as error:
             raise ValueError(f"{self.name}: {error}") from None
+        if not self.problems:
+            object.__setattr__(self, "problems", {f: (f,) for f in self.functions})
+        self._check_problems()
         names = [c.name for c in self.checks]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -115,6 +127,56 @@ class Assignment:
                     f"{self.name}: check {check.name!r} must start with "
                     f"'{check.function}: '"
                 )
+
+    def _check_problems(self) -> None:
+        grouped = [f for functions in self.problems.values() for f in functions]
+        twice = sorted({f for f in grouped if grouped.count(f) > 1})
+        if twice:
+            raise ValueError(f"{self.name}: functions in two problems: {twice}")
+        strangers = sorted(set(grouped) - set(self.functions))
+        if strangers:
+            raise ValueError(
+                f"{self.name}: problems name functions the assignment does not "
+                f"have: {strangers}"
+            )
+        left_out = [f for f in self.functions if f not in grouped]
+        if left_out:
+            raise ValueError(f"{self.name}: functions in no problem: {left_out}")
+
+    def problem_of(self, function: str) -> str:
+        """The problem ``function`` belongs to."""
+        for problem, functions in self.problems.items():
+            if function in functions:
+                return problem
+        raise KeyError(f"{self.name} has no function {function!r}")
+
+    def select(self, names: Collection[str]) -> frozenset[str]:
+        """The functions that problem or function names stand for.
+
+        Parameters
+        ----------
+        names : collection of str
+            Problem names (a problem stands for all its functions) or function
+            names. A name that is both stands for the problem.
+
+        Raises
+        ------
+        ValueError
+            Naming the first unknown name and listing the known ones.
+        """
+        functions: set[str] = set()
+        for name in names:
+            if name in self.problems:
+                functions.update(self.problems[name])
+            elif name in self.functions:
+                functions.add(name)
+            else:
+                raise ValueError(
+                    f"unknown problem {name!r}; known problems: "
+                    f"{', '.join(self.problems)}; or a function: "
+                    f"{', '.join(self.functions)}"
+                )
+        return frozenset(functions)
 
     @property
     def total_points(self) -> int:

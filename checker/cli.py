@@ -1,8 +1,14 @@
 """The command line: ``python -m checker FILE`` grades one submission.
 
+One run prints the terminal report and writes any of the other reports: a
+Gradescope results.json (``--json``), JUnit XML (``--junit``), Markdown
+(``--markdown``), and, in a GitHub Actions step, the step summary and the
+points GitHub Classroom reads (``--github``). ``python -m checker bundle NAME
+--out DIR`` builds the Gradescope autograder zip instead.
+
 Exit status: 0 when every check passed, 1 when any check failed, 2 when the
 grader could not run (a missing file, a file that is not Python, an unknown
-assignment, a results path that cannot be written).
+assignment or problem, a results path that cannot be written).
 """
 
 from __future__ import annotations
@@ -12,17 +18,35 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TextIO
 
 from .assignment import ASSIGNMENTS, load_assignment
+from .bundle import build_bundle
+from .classroom import render_classroom
 from .grader import grade
-from .report import render_gradescope, render_terminal, summary_line
+from .gradescope import render_gradescope
+from .junit import render_junit
+from .markdown import render_markdown
+from .report import points_line, render_terminal, summary_line
+from .results import GradeReport
 from .sandbox import Confinement, Limits
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "build_bundle_parser", "use_color"]
 
 #: Environment variable that may hold the instructor's secret.
 SECRET_VARIABLE = "NNCHECK_SECRET"
+
+#: GitHub Actions' files of a step: its summary, then its outputs.
+GITHUB_VARIABLES = ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT")
+
+#: The report files, by option: the writer of each.
+WRITERS: dict[str, Callable[[GradeReport], str]] = {
+    "json": render_gradescope,
+    "junit": render_junit,
+    "markdown": render_markdown,
+}
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -39,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade a neural-network homework file: every check runs your "
         "functions in a separate process and compares them with the reference "
         "and with finite differences.",
+        epilog="To build Gradescope's autograder zip instead: python -m checker "
+        "bundle NAME --out DIR (see python -m checker bundle --help).",
     )
     parser.add_argument("submission", help="your .py file, e.g. assignments/hw1.py")
     parser.add_argument(
@@ -48,9 +74,35 @@ def build_parser() -> argparse.ArgumentParser:
         f"hw1.py -> hw1); known: {', '.join(sorted(ASSIGNMENTS))}",
     )
     parser.add_argument(
+        "--problem",
+        metavar="NAME",
+        action="append",
+        help="run only the checks of this problem (e.g. softmax) or function "
+        "(e.g. sigmoid); repeat it for several. The report lists the rest as "
+        "not run and its totals count only what ran",
+    )
+    parser.add_argument(
         "--json",
         metavar="PATH",
         help="also write the results in Gradescope's results.json format to PATH",
+    )
+    parser.add_argument(
+        "--junit",
+        metavar="PATH",
+        help="also write the results as JUnit XML to PATH, for CI test reports",
+    )
+    parser.add_argument(
+        "--markdown",
+        metavar="PATH",
+        help="also write a Markdown summary to PATH, e.g. for a pull request",
+    )
+    parser.add_argument(
+        "--github",
+        action="store_true",
+        help="in a GitHub Actions step: append the Markdown summary to "
+        "$GITHUB_STEP_SUMMARY, give the points to GitHub Classroom's reporter "
+        "through $GITHUB_OUTPUT (output 'result'), and end with the line "
+        "'Points X/Y'",
     )
     parser.add_argument(
         "--timeout",
@@ -96,6 +148,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_bundle_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m checker bundle",
+        description="Build Gradescope's autograder zip for an assignment: "
+        "setup.sh, run_autograder, nncheck's source and the secret of the "
+        "hidden checks; no tests and no student files.",
+    )
+    parser.add_argument(
+        "assignment", metavar="NAME", help=f"known: {', '.join(sorted(ASSIGNMENTS))}"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        help="the folder for NAME-autograder.zip (and NAME-secret.txt when the "
+        "secret is generated), made if missing",
+    )
+    parser.add_argument(
+        "--secret-file",
+        metavar="PATH",
+        help="the secret of the hidden checks (default: the environment variable "
+        f"{SECRET_VARIABLE}, else a new one, written to DIR/NAME-secret.txt)",
+    )
+    return parser
+
+
+def use_color(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set.
+
+    ``NO_COLOR`` counts when it is set to anything but the empty string, as
+    its convention says.
+    """
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not environ.get("NO_COLOR")
+
+
 def _check_submission(path: Path) -> None:
     if not path.exists():
         raise UsageError(f"no such file: {path}; give the path of your .py file")
@@ -120,11 +208,64 @@ def _pick_assignment(path: Path, name: str | None) -> str:
     )
 
 
-def _check_output_path(path: Path) -> None:
+def _check_output_path(option: str, path: Path, submission: Path) -> None:
     if path.is_dir():
-        raise UsageError(f"--json {path} is a folder; give a file name")
+        raise UsageError(f"--{option} {path} is a folder; give a file name")
     if not path.parent.is_dir():
-        raise UsageError(f"--json {path}: the folder {path.parent} does not exist")
+        raise UsageError(f"--{option} {path}: the folder {path.parent} does not exist")
+    if path.resolve() == submission.resolve():
+        raise UsageError(
+            f"--{option} {path} is the submission itself; give another file"
+        )
+
+
+def _output_paths(arguments: argparse.Namespace, submission: Path) -> dict[str, Path]:
+    """The report files asked for, by option, each checked and all distinct."""
+    paths = {
+        option: Path(getattr(arguments, option))
+        for option in WRITERS
+        if getattr(arguments, option)
+    }
+    seen: dict[Path, str] = {}
+    for option, path in paths.items():
+        _check_output_path(option, path, submission)
+        if path.resolve() in seen:
+            raise UsageError(
+                f"--{option} {path} is also the file of --{seen[path.resolve()]}; "
+                "give each report its own file"
+            )
+        seen[path.resolve()] = option
+    return paths
+
+
+def _github_files(environ: Mapping[str, str]) -> tuple[Path, Path | None]:
+    """The step summary to append to, and the step's output file if any."""
+    summary = environ.get("GITHUB_STEP_SUMMARY", "")
+    if not summary:
+        raise UsageError(
+            "--github needs $GITHUB_STEP_SUMMARY, which GitHub Actions sets in a "
+            "workflow step; elsewhere use --markdown PATH"
+        )
+    output = environ.get("GITHUB_OUTPUT", "")
+    files = (Path(summary), Path(output) if output else None)
+    for variable, path in zip(GITHUB_VARIABLES, files):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(
+                f"--github: ${variable} is {path}, in a folder that does not exist"
+            )
+    return files
+
+
+def _pick_problems(
+    assignment_name: str, names: list[str] | None
+) -> frozenset[str] | None:
+    """The functions ``--problem`` asks for, or None for all."""
+    if not names:
+        return None
+    try:
+        return load_assignment(assignment_name).select(names)
+    except ValueError as error:
+        raise UsageError(f"--problem: {error}") from None
 
 
 def _read_secret(path: str | None) -> str | None:
@@ -178,13 +319,61 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _append(path: Path, text: str) -> None:
+    """Add ``text`` to the end of ``path``."""
+    with open(path, "a", encoding="utf-8") as stream:
+        stream.write(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv[:1] == ["bundle"]:
+            return _bundle(argv[1:])
         return _main(argv)
     except KeyboardInterrupt:
         print("checker: interrupted", file=sys.stderr)
         return 130
+
+
+def _bundle(argv: list[str]) -> int:
+    arguments = build_bundle_parser().parse_args(argv)
+    out = Path(arguments.out)
+    try:
+        if arguments.assignment not in ASSIGNMENTS:
+            known = ", ".join(sorted(ASSIGNMENTS))
+            raise UsageError(
+                f"unknown assignment {arguments.assignment!r}; known: {known}"
+            )
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out} is not a folder; give a folder")
+        if not out.parent.is_dir():
+            raise UsageError(f"--out {out}: the folder {out.parent} does not exist")
+        secret = _read_secret(arguments.secret_file)
+        kept = out / f"{arguments.assignment}-secret.txt"
+        if secret is None and kept.exists():
+            raise UsageError(
+                f"--out {out} already holds {kept.name}, the secret of an earlier "
+                f"bundle: pass --secret-file {kept} to keep it, or remove it"
+            )
+        out.mkdir(exist_ok=True)
+        bundle = build_bundle(arguments.assignment, out, secret)
+    except UsageError as error:
+        print(f"checker: error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (OSError, KeyError) as error:
+        text = error.args[0] if isinstance(error, KeyError) else error
+        print(f"checker: error: {text}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+    print(f"wrote {bundle.zip_path} ({len(bundle.members)} files)")
+    if bundle.secret_path is not None:
+        print(
+            f"generated the hidden checks' secret, also written to "
+            f"{bundle.secret_path}: keep it to grade with the same hidden inputs"
+        )
+    return EXIT_PASSED
 
 
 def _main(argv: list[str] | None) -> int:
@@ -194,12 +383,12 @@ def _main(argv: list[str] | None) -> int:
         format="checker: %(levelname)s: %(message)s",
     )
     submission = Path(arguments.submission)
-    json_path = Path(arguments.json) if arguments.json else None
     try:
         _check_submission(submission)
         name = _pick_assignment(submission, arguments.assignment)
-        if json_path is not None:
-            _check_output_path(json_path)
+        functions = _pick_problems(name, arguments.problem)
+        paths = _output_paths(arguments, submission)
+        github = _github_files(os.environ) if arguments.github else None
         if arguments.timeout is not None and not 0 < arguments.timeout <= 600:
             raise UsageError(
                 f"--timeout {arguments.timeout:g}: give a number of seconds "
@@ -208,10 +397,6 @@ def _main(argv: list[str] | None) -> int:
         overrides = _parse_limits(arguments.limit)
         if arguments.timeout is not None:
             overrides["call_seconds"] = arguments.timeout
-        if json_path is not None and json_path.resolve() == submission.resolve():
-            raise UsageError(
-                f"--json {json_path} is the submission itself; give another file"
-            )
         secret = _read_secret(arguments.secret_file)
     except UsageError as error:
         print(f"checker: error: {error}", file=sys.stderr)
@@ -223,25 +408,56 @@ def _main(argv: list[str] | None) -> int:
         submission,
         assignment,
         limits,
+        functions,
         secret=secret,
         confinement=arguments.confinement,
     )
 
-    # The results file first: whatever happens to the terminal, it is written.
-    if json_path is not None:
-        try:
-            _write_atomically(json_path, render_gradescope(report))
-        except OSError as error:
-            print(
-                f"checker: error: could not write {json_path}: {error.strerror}",
-                file=sys.stderr,
-            )
-            return EXIT_UNUSABLE
+    # The result files first: whatever happens to the terminal, they are written.
+    try:
+        _write_reports(report, paths, github)
+    except OSError as error:
+        where = error.filename or "a report"
+        print(
+            f"checker: error: could not write {where}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
     if arguments.quiet:
         print(summary_line(report))
     else:
-        print(render_terminal(report, verbose=arguments.verbose), end="")
+        color = use_color(sys.stdout, os.environ)
+        terminal = render_terminal(report, verbose=arguments.verbose, color=color)
+        print(terminal, end="")
+    if github is not None:
+        print(points_line(report))
     return EXIT_PASSED if report.all_passed else EXIT_FAILED
+
+
+def _write_reports(
+    report: GradeReport,
+    paths: Mapping[str, Path],
+    github: tuple[Path, Path | None] | None,
+) -> None:
+    """Write every report file asked for; each file whole or not at all.
+
+    GitHub's step summary and step output are files the runner gives each
+    step to append to: they get one write each, after the report files.
+    """
+    writes: list[tuple[Path, Callable[[Path, str], None], str]] = [
+        (path, _write_atomically, WRITERS[option](report))
+        for option, path in paths.items()
+    ]
+    if github is not None:
+        summary, output = github
+        writes.append((summary, _append, render_markdown(report)))
+        if output is not None:
+            writes.append((output, _append, f"result={render_classroom(report)}\n"))
+    for path, write, text in writes:
+        try:
+            write(path, text)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, str(path)) from error

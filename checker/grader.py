@@ -20,7 +20,7 @@ import numpy as np
 
 from .assignment import Assignment, Check, Context
 from .compare import CheckFailed, hidden_scope, precision_scope
-from .results import CheckResult, GradeReport, Status
+from .results import CheckResult, GradeReport, NotRun, Status
 from .sandbox import Confinement, ErrorKind, Limits, Sandbox, SubmissionError
 
 __all__ = ["grade"]
@@ -215,7 +215,8 @@ def grade(
         Time and resource limits of the worker; by default `Limits`' defaults
         with the assignment's own ``limits`` in place.
     functions : collection of str, optional
-        Run only the checks of these functions (all by default).
+        Run only the checks of these functions (all by default). The report
+        lists the others, by problem, as not run.
     secret : str, optional
         The instructor's secret. With it, every check that draws its inputs
         runs a second time as a hidden check, on inputs drawn from a seed
@@ -227,15 +228,27 @@ def grade(
     Returns
     -------
     GradeReport
-        One result per check, in the assignment's order.
+        One result per check, in the assignment's order, each with its
+        problem.
     """
     started = time.perf_counter()
     if limits is None:
         limits = Limits().with_overrides(assignment.limits)
-    report = GradeReport(assignment=assignment.name, submission=str(submission))
+    report = GradeReport(
+        assignment=assignment.name,
+        submission=str(submission),
+        title=assignment.title,
+        problems=tuple(assignment.problems),
+    )
+    left_out = [
+        c
+        for c in assignment.checks
+        if functions is not None and c.function not in functions
+    ]
+    skipped = {c.name for c in left_out}
     with Sandbox(submission, limits, confinement) as sandbox:
         for check in assignment.checks:
-            if functions is not None and check.function not in functions:
+            if check.name in skipped:
                 continue
             if time.perf_counter() - started > limits.total_seconds:
                 report.results.append(_not_run(check, limits.total_seconds))
@@ -256,5 +269,20 @@ def grade(
         if sandbox.load_error is not None:
             report.load_error = sandbox.load_error.message
         report.notes.extend(sandbox.confinement_notes())
+    report.results = [
+        replace(r, problem=assignment.problem_of(r.function)) for r in report.results
+    ]
+    report.not_run = _left_out_by_problem(assignment, left_out)
     report.execution_time = time.perf_counter() - started
     return report
+
+
+def _left_out_by_problem(assignment: Assignment, left_out: list[Check]) -> list[NotRun]:
+    """The checks that were not asked for, grouped by problem in handout order."""
+    grouped = []
+    for problem, functions in assignment.problems.items():
+        checks = [c for c in left_out if c.function in functions]
+        if checks:
+            names = tuple(c.name for c in checks)
+            grouped.append(NotRun(problem, names, float(sum(c.points for c in checks))))
+    return grouped

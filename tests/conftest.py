@@ -43,3 +43,60 @@ def edit(source: str, old: str, new: str) -> str:
     """Replace a snippet that must occur exactly once."""
     assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
     return source.replace(old, new)
+
+
+# --------------------------------------------------------------------------
+# Reports
+
+
+#: Gradescope's results.json format as a JSON schema (see its description).
+GRADESCOPE_SCHEMA = Path(__file__).resolve().parent / "gradescope_results.schema.json"
+
+#: Text a submission may print or raise to break a report: markup that closes
+#: what the writers open (CDATA, <details>, code fences, XML elements), HTML
+#: comments and entities, terminal escapes (colour, clear screen, window
+#: title), NUL and other characters XML forbids, and a bidirectional override.
+#: "EVIL" marks it, to find where it went.
+NASTY = (
+    "EVIL ]]> </details> ``` ```` </failure></testcase> <!-- &amp; & <b>"
+    " \x1b[31mred\x1b[0m \x1b[2J \x1b]0;title\x07 \x00 \x0b \x0c \u202eright"
+)
+
+
+def validate_gradescope(document: dict) -> None:
+    """Raise jsonschema.ValidationError unless ``document`` is a valid
+    results.json."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads(GRADESCOPE_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+
+
+def markdown_outside_code(text: str) -> list[str]:
+    """The lines of Markdown ``text`` outside fenced code blocks.
+
+    Follows CommonMark's fences: an opening line of three or more backticks
+    (or tildes) after at most three spaces, closed only by a line of at least
+    as many of the same character and nothing else. Fails if a block is left
+    open at the end.
+    """
+    import re
+
+    outside: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines():
+        if fence is None:
+            opening = re.match(r"^ {0,3}(`{3,}|~{3,})(.*)$", line)
+            if opening and not (opening[1][0] == "`" and "`" in opening[2]):
+                fence = opening[1]
+            else:
+                outside.append(line)
+        else:
+            closing = re.match(r"^ {0,3}(`{3,}|~{3,})\s*$", line)
+            if closing and closing[1][0] == fence[0] and len(closing[1]) >= len(fence):
+                fence = None
+    assert fence is None, f"a code block opened with {fence} is never closed"
+    return outside

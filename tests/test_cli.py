@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
-from bugs import CONTRACT
-from conftest import HANDOUT, ROOT, SUBMISSIONS
+from bugs import BUGS, CONTRACT, apply
+from conftest import (
+    HANDOUT,
+    ROOT,
+    SUBMISSIONS,
+    markdown_outside_code,
+    typical_source,
+    validate_gradescope,
+)
+
+#: Variables of a GitHub Actions step, removed so that tests run alike there.
+GITHUB_VARIABLES = ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT")
 
 
-def run_checker(*arguments, cwd=ROOT):
+def run_checker(*arguments, cwd=ROOT, env=None):
+    base = {k: v for k, v in os.environ.items() if k not in GITHUB_VARIABLES}
     return subprocess.run(
         [sys.executable, "-m", "checker", *map(str, arguments)],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=120,
+        env={**base, **(env or {})},
     )
 
 
@@ -84,6 +100,19 @@ def test_any_file_name_can_be_graded_with_assignment(tmp_path):
         (["tests/conftest.py"], "cannot tell which assignment conftest.py is for"),
         (["assignments/hw1.py", "--json", "no/such/dir/r.json"], "does not exist"),
         (["assignments/hw1.py", "--timeout", "0"], "--timeout 0"),
+        (["assignments/hw1.py", "--junit", "no/such/dir/r.xml"], "--junit no/such"),
+        (["assignments/hw1.py", "--markdown", "assignments"], "is a folder"),
+        (
+            ["assignments/hw1.py", "--json", "r.out", "--junit", "r.out"],
+            "--junit r.out is also the file of --json",
+        ),
+        (["assignments/hw1.py", "--github"], "--github needs $GITHUB_STEP_SUMMARY"),
+        (
+            ["assignments/hw1.py", "--problem", "nope"],
+            "--problem: unknown problem 'nope'; known problems: activations, "
+            "softmax, divergences, risk, forward, backward, training; or a "
+            "function: identity,",
+        ),
     ],
     ids=[
         "missing",
@@ -93,6 +122,11 @@ def test_any_file_name_can_be_graded_with_assignment(tmp_path):
         "unnamed",
         "json-dir",
         "timeout",
+        "junit-dir",
+        "markdown-folder",
+        "same-file",
+        "github-outside-actions",
+        "unknown-problem",
     ],
 )
 def test_unusable_input_exits_2_with_one_clear_line(arguments, message):
@@ -158,3 +192,155 @@ def test_results_json_follows_the_umask(tmp_path):
     finally:
         os.umask(previous)
     assert results.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_step_summary_in_no_folder_is_refused_before_grading():
+    summary = "no/such/dir/summary"
+    result = run_checker(HANDOUT, "--github", env={"GITHUB_STEP_SUMMARY": summary})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"checker: error: --github: $GITHUB_STEP_SUMMARY is {summary}, in a folder "
+        "that does not exist\n"
+    )
+
+
+def _submission(kind: str) -> str:
+    if kind == "correct":
+        return typical_source()
+    if kind == "buggy":
+        bug = next(b for b in BUGS if b.id == "backward_derivative_at_output")
+        return apply(bug, typical_source())
+    return "import numpy as np\n\ndef sigmoid(z)\n    return z\n"
+
+
+@pytest.mark.parametrize("kind, status", [("correct", 0), ("buggy", 1), ("broken", 1)])
+def test_one_run_writes_every_report(tmp_path, kind, status):
+    target = tmp_path / "hw1.py"
+    target.write_text(_submission(kind))
+    summary, output = tmp_path / "summary.md", tmp_path / "output"
+    summary.write_text("earlier step\n")
+    output.write_text("earlier=1\n")
+    files = {f: tmp_path / f"report.{f}" for f in ("json", "xml", "md")}
+    result = run_checker(
+        target,
+        "--json",
+        files["json"],
+        "--junit",
+        files["xml"],
+        "--markdown",
+        files["md"],
+        "--github",
+        env={"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)},
+    )
+    assert result.returncode == status, result.stderr
+    assert result.stderr == ""
+
+    document = json.loads(files["json"].read_text())
+    validate_gradescope(document)
+    score = document["score"]
+    assert (score == 100) is (kind == "correct")
+    junit = ET.fromstring(files["xml"].read_bytes())
+    assert int(junit.get("tests")) == len(document["tests"])
+    failed = sum(t["status"] == "failed" for t in document["tests"])
+    assert int(junit.get("failures")) + int(junit.get("errors")) == failed
+    markdown = files["md"].read_text()
+    markdown_outside_code(markdown)
+    assert markdown.startswith(f"## hw1: learning a neural network ({score:g}/100")
+
+    # GitHub: the summary appended, the reporter's result, the points line.
+    assert summary.read_text() == "earlier step\n" + markdown
+    lines = output.read_text().splitlines()
+    assert lines[0] == "earlier=1" and lines[1].startswith("result=")
+    runner = json.loads(base64.b64decode(lines[1].removeprefix("result=")))
+    assert sum(t["score"] for t in runner["tests"]) == score
+    assert runner["max_score"] == 100
+    assert result.stdout.splitlines()[-1] == f"Points {score:g}/100"
+    assert f"Total: {score:g}/100" in result.stdout
+
+
+def test_problem_runs_part_of_the_checks_and_says_so():
+    result = run_checker(
+        SUBMISSIONS / "correct_typical.py",
+        "--assignment",
+        "hw1",
+        "--problem",
+        "softmax",
+        "--problem",
+        "risk",
+    )
+    assert result.returncode == 0, result.stdout
+    assert "Total: 16/16 (" in result.stdout
+    assert "checks not run) in" in result.stdout
+    assert "Not run: " in result.stdout
+    assert "of activations, divergences, forward, backward and training;" in (
+        " ".join(result.stdout.split())
+    )
+    table = result.stdout.split("Total:")[0]
+    assert "sigmoid:" not in table and "empirical_risk:" in table
+
+
+def run_in_terminal(*arguments, env):
+    """Run the checker with a pseudo-terminal as its output; return both."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "checker", *map(str, arguments)],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        cwd=ROOT,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return process.wait(timeout=120), b"".join(chunks).decode()
+
+
+@pytest.mark.parametrize("no_color", [None, "1"], ids=["terminal", "no-color"])
+def test_colour_on_a_terminal_unless_no_color(no_color):
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    if no_color is not None:
+        env["NO_COLOR"] = no_color
+    status, text = run_in_terminal(HANDOUT, "--problem", "sigmoid", env=env)
+    assert status == 1
+    assert "Total: 0/3" in text
+    if no_color is None:
+        assert "\x1b[31mNOT IMPLEMENTED\x1b[0m" in text
+    else:
+        assert "\x1b" not in text
+
+
+def test_every_report_command_in_the_readme_works(tmp_path):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Reports", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"\| `(python -m checker [^`]+)` \|", section)
+    assert len(commands) == 6
+    (tmp_path / "hw1.py").write_text(typical_source())
+    summary = tmp_path / "summary"
+    summary.touch()
+    environment = {k: v for k, v in os.environ.items() if k != "NNCHECK_SECRET"}
+    environment.update(PYTHONPATH=str(ROOT), GITHUB_STEP_SUMMARY=str(summary))
+    for command in commands:
+        arguments = shlex.split(command)
+        result = subprocess.run(
+            [sys.executable, *arguments[1:]],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environment,
+            timeout=120,
+        )
+        assert result.returncode == 0, (command, result.stderr)
+    for name in ("results.json", "report.xml", "summary.md", "dist/hw1-autograder.zip"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert summary.read_text().startswith("## hw1")
