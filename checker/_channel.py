@@ -44,6 +44,10 @@ __all__ = [
 MAGIC = b"NNCK"
 _PREFIX = struct.Struct("<4sIQ")
 
+#: Largest integer sent as such (far beyond any float); larger ones are
+#: refused rather than written out in thousands of digits.
+MAX_INT_BITS = 4096
+
 #: Exit status of a worker whose channel broke under it (the submission
 #: closed, read or wrote into its pipes).
 EXIT_CHANNEL_LOST = 86
@@ -118,6 +122,11 @@ def _to_tree(
         raise ChannelError(f"value nested deeper than {MAX_DEPTH} levels")
     kind = type(value)
 
+    if kind is int and value.bit_length() > MAX_INT_BITS:
+        reason = f"an integer of {value.bit_length()} bits"
+        if strict:
+            raise ChannelError(f"cannot send {reason}")
+        return {"__unsupported__": reason}
     if value is None or kind in (bool, int, str):
         return value
     if kind is float:

@@ -303,14 +303,17 @@ class Worker:
     def send(self, message: dict) -> None:
         try:
             frame = _channel.encode(message, max_bytes=self.max_bytes, strict=False)
-        except _channel.ChannelError as error:
+        except Exception as error:  # noqa: BLE001 - any value the code returned
             frame = _channel.encode(
                 {
                     "kind": "result",
                     "ok": False,
                     "error": {
                         "type": "ResultTooLarge",
-                        "message": str(error),
+                        "message": str(error)
+                        if isinstance(error, _channel.ChannelError)
+                        else "a value that cannot be sent as plain data "
+                        f"({type(error).__name__})",
                         "where": None,
                         "line": None,
                     },

@@ -335,6 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("checker: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # the grader's own fault: one line, not a traceback
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        print(
+            f"checker: internal error ({type(error).__name__}: {error}); this is "
+            "not your fault: run again with --debug and report what it shows",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
 
 
 def _bundle(argv: list[str]) -> int:

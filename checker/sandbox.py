@@ -422,6 +422,29 @@ def _descendants_of(root: int) -> Callable[[dict], set[int]]:
     return select
 
 
+@dataclass(frozen=True)
+class _Scratch:
+    """The worker's scratch folder, removed by `_remove_tree`."""
+
+    name: str
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a scratch folder whatever the submission left in it: folders
+    nested thousands deep (too deep for a recursive walk), files without
+    permissions. Failing that, leave it and log why."""
+    command = ["rm", "-rf", "--one-file-system", "--", path]
+    try:
+        subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+    except OSError as error:
+        log.debug("rm could not run: %s", error)
+    if os.path.lexists(path):
+        try:
+            shutil.rmtree(path)
+        except (OSError, RecursionError) as error:
+            log.warning("could not remove the scratch folder %s: %s", path, error)
+
+
 def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -556,7 +579,7 @@ class Sandbox:
         self._timeouts_by_answers = {frozenset(): self._timeouts}
         self._budget_ends = time.monotonic() + self.limits.total_seconds
         self._process: subprocess.Popen | None = None
-        self._home: tempfile.TemporaryDirectory | None = None
+        self._home: _Scratch | None = None
         self._to_worker = -1
         self._from_worker = -1
         self._drainer: threading.Thread | None = None
@@ -571,7 +594,7 @@ class Sandbox:
         self.close()
 
     def _start(self) -> None:
-        self._home = tempfile.TemporaryDirectory(prefix="nncheck-worker-")
+        self._home = _Scratch(tempfile.mkdtemp(prefix="nncheck-worker-"))
         scratch = self._home.name
         confine = self.confinement is Confinement.AUTO and _is_root()
         self._uid = _unused_id() if confine else None
@@ -688,7 +711,7 @@ class Sandbox:
             self._drainer.join(timeout=1)
             self._drainer = None
         if self._home is not None:
-            self._home.cleanup()
+            _remove_tree(self._home.name)
             self._home = None
         self._process = None
         return returncode
