@@ -38,6 +38,13 @@ _STATUS_OF_ERROR = {
 }
 
 
+_HIDDEN_FAILURE = (
+    "{function}: {status} on inputs drawn from the instructor's secret seed; the "
+    "details are not shown, as they could carry those inputs. The public check of "
+    "the same name runs the same test on inputs you can see."
+)
+
+
 def _run_check(
     check: Check, sandbox: Sandbox, seed: int, hidden: bool = False
 ) -> CheckResult:
@@ -59,12 +66,6 @@ def _run_check(
     except SubmissionError as error:
         status = _STATUS_OF_ERROR[error.kind]
         message = error.message
-        if hidden:
-            # The submission's own messages may quote the hidden input.
-            message = (
-                f"{error.function or check.function}: {error.kind.value} on a hidden "
-                "input (the message is not shown, as it could carry the input)"
-            )
     except Exception as error:  # a bug in a check must not stop the grading
         # The traceback is for developers (--debug), never for the student.
         log.debug("check %r raised", check.name, exc_info=True)
@@ -72,6 +73,13 @@ def _run_check(
         message = (
             f"the grader's check itself failed ({type(error).__name__}: {error}); "
             "this is not your fault, please report it to your instructor"
+        )
+    if hidden and status is not Status.INTERNAL:
+        # Anything the submission shapes (a message, a type's name, an
+        # array's shape, a count of elements) could carry the hidden inputs
+        # out, so a hidden check says only how it ended.
+        message = "" if status is Status.PASSED else _HIDDEN_FAILURE.format(
+            function=check.function, status=status.value
         )
     points = 0.0 if hidden else float(check.points)
     return CheckResult(
