@@ -932,9 +932,10 @@ def _backward_args(net: Network) -> tuple:
     return (net.X, net.d, net.weights, net.biases, net.activations, net.divergence)
 
 
-def _own_loss(ctx: Context, net: Network):
+def _own_loss(ctx: Context, net: Network, probed: list | None = None):
     """The submission's loss, empirical_risk of its forward's output, as a
-    function of many parameter lists at once (two round trips per batch)."""
+    function of many parameter lists at once (two round trips per batch).
+    Each parameter list and its loss are added to ``probed`` if given."""
     K = len(net.weights)
 
     def loss_chunk(batch: list[list[np.ndarray]]) -> list[float]:
@@ -945,7 +946,10 @@ def _own_loss(ctx: Context, net: Network):
             Y = expect_sequence(last, 2, "forward(...)[-1]")[1]
             risks.append((Y, net.d, net.divergence))
         values = ctx.call_many("empirical_risk", risks)
-        return [as_float(v, "empirical_risk(...)") for v in values]
+        losses = [as_float(v, "empirical_risk(...)") for v in values]
+        if probed is not None:
+            probed.extend(zip(batch, losses))
+        return losses
 
     def loss_many(batch: list[list[np.ndarray]]) -> list[float]:
         # In chunks, so that the grader never holds many outputs at once.
@@ -957,12 +961,14 @@ def _own_loss(ctx: Context, net: Network):
     return loss_many
 
 
-def _gradient_of_own_loss(ctx: Context, net: Network, arrays: list[np.ndarray]):
+def _gradient_of_own_loss(
+    ctx: Context, net: Network, arrays: list[np.ndarray], probed: list | None = None
+):
     """Check backward's arrays against finite differences of the submission's
-    own loss, tensor by tensor."""
+    own loss, tensor by tensor (the losses it probed added to ``probed``)."""
     names = _gradient_names(len(net.weights))
     return check_gradient(
-        _own_loss(ctx, net),
+        _own_loss(ctx, net, probed),
         net.weights + net.biases,
         arrays,
         names,
@@ -971,18 +977,25 @@ def _gradient_of_own_loss(ctx: Context, net: Network, arrays: list[np.ndarray]):
     )
 
 
-def _own_loss_is_right(ctx: Context, net: Network) -> bool:
-    """Whether the submission's forward and empirical_risk give the right loss."""
+def _own_loss_is_right(ctx: Context, net: Network, probed: list = ()) -> bool:
+    """Whether the submission's forward and empirical_risk give the right loss
+    at the network's parameters and at every parameter list in ``probed``
+    (pairs of parameters and the loss the submission gave there): a loss right
+    at one point and anything nearby would make any gradient agree with it."""
     try:
         (value,) = _own_loss(ctx, net)([net.weights + net.biases])
     except (SubmissionError, CheckFailed):
         return False
-    expected = ref.empirical_risk(
-        ref.forward(net.X, net.weights, net.biases, net.activations)[-1][1],
-        net.d,
-        net.divergence,
-    )
-    return mismatch(np.asarray(value), np.asarray(expected), "loss") is None
+    K = len(net.weights)
+    for parameters, loss in [(net.weights + net.biases, value), *probed]:
+        expected = ref.empirical_risk(
+            ref.forward(net.X, parameters[:K], parameters[K:], net.activations)[-1][1],
+            net.d,
+            net.divergence,
+        )
+        if mismatch(np.asarray(loss), np.asarray(expected), "loss") is not None:
+            return False
+    return True
 
 
 def _backward_verdict(ctx: Context, net: Network, arrays: list[np.ndarray]) -> str:
@@ -1078,8 +1091,9 @@ def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
             arrays = _expect_gradients(got, net)
         except CheckFailed as failure:
             raise CheckFailed(f"on {net.describe()}:\n{failure.message}") from None
+        probed: list = []
         try:
-            result = _gradient_of_own_loss(ctx, net, arrays)
+            result = _gradient_of_own_loss(ctx, net, arrays, probed)
         except (SubmissionError, CheckFailed) as problem:
             result = None
             reason = getattr(problem, "message", str(problem)).splitlines()[0]
@@ -1089,7 +1103,7 @@ def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
             notes = [t.text for t in result.tensors if t.text]
             if result.excluded:
                 notes.append(f"{result.excluded} probe(s) at a kink were not compared")
-            if wrong and not _own_loss_is_right(ctx, net):
+            if wrong and not _own_loss_is_right(ctx, net, probed):
                 # Agreeing with a wrong loss earns nothing: zeros agree with zeros.
                 raise CheckFailed(
                     f"on {net.describe()}:\nbackward agrees with finite "
@@ -1113,7 +1127,7 @@ def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
                 f"reference:\n{wrong[0]}"
             )
         texts = [t.text for t in result.failures()]
-        if _own_loss_is_right(ctx, net):
+        if _own_loss_is_right(ctx, net, probed):
             texts.append(
                 "verdict: the derivative does not match your function; your "
                 "forward and empirical_risk are right, so backward is the one to fix"

@@ -78,8 +78,10 @@ def _run_check(
         # Anything the submission shapes (a message, a type's name, an
         # array's shape, a count of elements) could carry the hidden inputs
         # out, so a hidden check says only how it ended.
-        message = "" if status is Status.PASSED else _HIDDEN_FAILURE.format(
-            function=check.function, status=status.value
+        message = (
+            ""
+            if status is Status.PASSED
+            else _HIDDEN_FAILURE.format(function=check.function, status=status.value)
         )
     points = 0.0 if hidden else float(check.points)
     return CheckResult(

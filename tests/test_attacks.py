@@ -123,6 +123,10 @@ TABLE = [
         (r"Not implemented yet \(12 functions\)",),
         needs_confinement=True,
     ),
+    Attack(
+        "frozen_function.py",
+        (r"verdict: a consistently wrong pair; your softmax is wrong",),
+    ),
     Attack("monkeypatch.py", (r"forward: ", r"backward: ", r"empirical_risk: ")),
     Attack(
         "always_equal.py",
@@ -278,3 +282,52 @@ def test_attack_is_contained(attack, mode, honest, tmp_path, capsys, monkeypatch
     assert submission.exists()
     for phrase in attack.says:
         assert re.search(phrase, printed), f"{phrase!r} not in the report:\n{printed}"
+
+
+FROZEN_LOSS = """
+
+_seen = {}
+_true_forward = forward
+
+
+def forward(X, weights, biases, activations):
+    # Right at the parameters backward was asked about, the same loss near them.
+    base = _seen.get("parameters")
+    if base is not None and len(base) == len(weights) + len(biases):
+        given = list(weights) + list(biases)
+        if all(np.shape(a) == np.shape(b) for a, b in zip(given, base)):
+            pairs = zip(given, base)
+            gap = max(float(np.max(np.abs(a - b), initial=0)) for a, b in pairs)
+            if 0 < gap < 0.05:
+                weights, biases = base[: len(weights)], base[len(weights) :]
+    return _true_forward(X, weights, biases, activations)
+
+
+def backward(X, d, weights, biases, activations, divergence):
+    _seen["parameters"] = [np.array(a) for a in list(weights) + list(biases)]
+    return [np.zeros_like(w) for w in weights], [np.zeros_like(b) for b in biases]
+"""
+
+STUB_BACKWARD = """
+
+def backward(X, d, weights, biases, activations, divergence):
+    raise NotImplementedError
+"""
+
+
+def test_a_loss_frozen_near_the_probed_point_earns_backward_nothing(tmp_path):
+    from checker import load_assignment
+    from checker.grader import grade
+
+    hw1 = load_assignment("hw1")
+    honest = tmp_path / "honest" / "hw1.py"
+    attack = tmp_path / "attack" / "hw1.py"
+    for path, tail in ((honest, STUB_BACKWARD), (attack, FROZEN_LOSS)):
+        path.parent.mkdir()
+        path.write_text(typical_source() + tail, encoding="utf-8")
+    honest_report = grade(honest, hw1, functions={"backward"})
+    attack_report = grade(attack, hw1, functions={"backward"})
+    assert honest_report.score == 0
+    assert attack_report.score == 0
+    texts = [r.message for r in attack_report.results if "finite differences" in r.name]
+    assert texts and all("consistently wrong pair" in t for t in texts)
