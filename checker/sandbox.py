@@ -577,6 +577,7 @@ class Sandbox:
         self._answers: dict[str, Callable[..., Any]] = {}
         self._timeouts: dict[str, int] = {}
         self._timeouts_by_answers = {frozenset(): self._timeouts}
+        self._answer_bound = (0, 0)
         self._budget_ends = time.monotonic() + self.limits.total_seconds
         self._process: subprocess.Popen | None = None
         self._home: _Scratch | None = None
@@ -863,13 +864,15 @@ class Sandbox:
         if answer is None or not isinstance(args, list):
             self._send({"op": "answer", "ok": False, "error": "not available"})
             return
-        if not _small_enough(args):
+        elements, axis = self._answer_bound
+        if not _small_enough(args, elements, axis):
             self._send(
                 {
                     "op": "answer",
                     "ok": False,
                     "error": "arguments larger than the grader answers for "
-                    f"({_ANSWER_ELEMENTS} elements, {_ANSWER_AXIS} along an axis)",
+                    f"({elements} elements, {axis} along an axis: no more than "
+                    "the inputs of the call being checked)",
                 }
             )
             return
@@ -964,6 +967,7 @@ class Sandbox:
                         )
                     )
                 ]
+        self._answer_bound = _bound_of(runnable)
         try:
             self._send(
                 {
@@ -1073,23 +1077,41 @@ class Sandbox:
         return self.output.text()
 
 
-#: Largest arguments the grader computes an answer for, in elements and
+#: Largest arguments the grader ever computes an answer for, in elements and
 #: along any axis: it runs the answer in its own process, so a submission
 #: must not make it build a huge array (a (1, L) input to a Jacobian, say).
+#: Within these, an answer's arrays may be no longer along any axis than the
+#: longest axis among the inputs of the calls being checked, and no larger
+#: than the largest of those inputs or that axis squared: what the function
+#: checked can derive from its inputs, and not what a submission would like
+#: the grader to compute (a softmax layer of 1024 units, say).
 _ANSWER_ELEMENTS = 100_000
 _ANSWER_AXIS = 1024
 
 
-def _small_enough(value: Any, depth: int = 0) -> bool:
+def _bound_of(calls: list[tuple[str, tuple]]) -> tuple[int, int]:
+    """The answer bound (elements, axis) that the inputs of ``calls`` allow."""
+    size = axis = 0
+    stack: list[tuple[Any, int]] = [(list(args), 0) for _, args in calls]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, np.ndarray):
+            size = max(size, value.size)
+            axis = max(axis, max(value.shape, default=0))
+        elif isinstance(value, (list, tuple)) and depth < 8:
+            stack.extend((v, depth + 1) for v in value)
+    axis = min(axis, _ANSWER_AXIS)
+    return min(max(size, axis * axis), _ANSWER_ELEMENTS), axis
+
+
+def _small_enough(value: Any, elements: int, axis: int, depth: int = 0) -> bool:
     if isinstance(value, np.ndarray):
-        return value.size <= _ANSWER_ELEMENTS and max(value.shape, default=0) <= (
-            _ANSWER_AXIS
-        )
+        return value.size <= elements and max(value.shape, default=0) <= axis
     if isinstance(value, (list, tuple)):
         return (
             depth < 8
             and len(value) <= 64
-            and all(_small_enough(v, depth + 1) for v in value)
+            and all(_small_enough(v, elements, axis, depth + 1) for v in value)
         )
     return not isinstance(value, dict)
 

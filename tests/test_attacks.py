@@ -127,6 +127,10 @@ TABLE = [
         "frozen_function.py",
         (r"verdict: a consistently wrong pair; your softmax is wrong",),
     ),
+    Attack(
+        "grader_memory.py",
+        (r"arguments larger than the grader answers for",),
+    ),
     Attack("monkeypatch.py", (r"forward: ", r"backward: ", r"empirical_risk: ")),
     Attack(
         "always_equal.py",
