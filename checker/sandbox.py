@@ -398,6 +398,34 @@ def _kill_until_gone(select: Callable[[dict], set[int]], rounds: int = 200) -> b
     return False
 
 
+def _remove_ipc_of(uid: int) -> None:
+    """Remove the System V shared memory, semaphores and message queues that
+    ``uid`` owns (they outlive their processes); Linux only, as root."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    remove = {
+        "shm": lambda i: libc.shmctl(i, 0, None),
+        "sem": lambda i: libc.semctl(i, 0, 0),
+        "msg": lambda i: libc.msgctl(i, 0, None),
+    }
+    for kind, rmid in remove.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
+                header, *rows = [line.split() for line in f if line.strip()]
+        except OSError:
+            continue
+        for row in rows:
+            try:
+                if int(row[header.index("uid")]) == uid:
+                    rmid(int(row[1]))  # the second column is the identifier
+            except (ValueError, IndexError):
+                continue
+
+
 def _of_user(uid: int) -> Callable[[dict], set[int]]:
     return lambda table: {
         pid for pid, (_, owner, zombie) in table.items() if owner == uid and not zombie
@@ -683,6 +711,7 @@ class Sandbox:
         # which stay its children even when they detach (it is their reaper).
         if self._uid is not None:
             _kill_until_gone(_of_user(self._uid))
+            _remove_ipc_of(self._uid)
         elif process.poll() is None:
             _kill_until_gone(_descendants_of(process.pid))
         if process.poll() is None:
@@ -791,6 +820,7 @@ class Sandbox:
         self.confined = {
             "uid": reported.get("uid") if type(reported.get("uid")) is int else None,
             "chroot": reported.get("chroot") is True,
+            "network": reported.get("network") is not False,
             "problems": [clean_text(p, 200) for p in problems]
             if isinstance(problems, list)
             else [],

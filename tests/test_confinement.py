@@ -130,7 +130,12 @@ def _processes_of(uid: int) -> list[int]:
 def test_a_root_grader_runs_the_worker_as_a_user_of_its_own_in_its_folder(probe):
     with Sandbox(probe) as box:
         uid, gid, groups, cwd, listing = box.call("who", 0).get()
-        assert box.confined == {"uid": uid, "chroot": True, "problems": []}
+        assert box.confined == {
+            "uid": uid,
+            "chroot": True,
+            "network": box.confined["network"],
+            "problems": [],
+        }
     assert uid != 0 and gid != 0 and groups == []
     assert uid != os.getuid()
     assert cwd == "/" and listing == ["probe.py"]
@@ -297,3 +302,54 @@ def test_a_correct_submission_earns_everything_with_the_limits_on(hw1):
     submission = Path(__file__).resolve().parent / "submissions"
     report = grade(submission / "correct_stable.py", hw1)
     assert report.score == 100 and report.notes == []
+
+
+@root
+def test_a_confined_worker_has_no_network_when_the_kernel_allows_it(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(
+        "import socket\n"
+        "def connect(port):\n"
+        "    with socket.socket() as s:\n"
+        "        s.settimeout(1)\n"
+        "        s.connect(('127.0.0.1', port))\n"
+        "    return 'connected'\n"
+    )
+    with Sandbox(path) as box:
+        outcome = box.call("connect", 9)
+        if box.confined["network"]:
+            pytest.skip("this kernel refuses new network namespaces to the grader")
+    assert "Network is unreachable" in outcome.error.message
+
+
+@root
+def test_shared_memory_left_by_a_worker_user_is_removed():
+    from checker.sandbox import _remove_ipc_of, _unused_id
+
+    uid = _unused_id()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a process of that user makes a segment and exits
+        try:
+            import ctypes
+
+            os.setresuid(uid, uid, uid)
+            shmid = ctypes.CDLL(None).shmget(0, 1 << 20, 0o1600)
+            os.write(write, str(shmid).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    shmid = int(os.read(read, 64))
+    os.close(read)
+    assert shmid >= 0
+
+    def segments_of(owner):
+        with open("/proc/sysvipc/shm") as f:
+            header, *rows = [line.split() for line in f if line.strip()]
+        column = header.index("uid")
+        return [int(r[1]) for r in rows if int(r[column]) == owner]
+
+    assert segments_of(uid) == [shmid]
+    _remove_ipc_of(uid)
+    assert segments_of(uid) == []
