@@ -36,6 +36,7 @@ __all__ = [
     "Unsupported",
     "encode",
     "decode",
+    "decode_frames",
     "read_frame",
     "write_frame",
     "DEFAULT_MAX_FRAME_BYTES",
@@ -424,3 +425,46 @@ def _guarded(decoder):
 
 
 decode = _guarded(decode)
+
+
+def decode_frames(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_FRAME_BYTES
+) -> list[Any]:
+    """Decode frames made by `encode` and stored one after another.
+
+    Parameters
+    ----------
+    data : bytes
+        The frames, back to back (the content of a file written with them).
+    max_bytes : int
+        Largest frame accepted.
+
+    Returns
+    -------
+    list
+        The decoded messages, in order.
+
+    Raises
+    ------
+    ChannelError
+        When the data is not a whole number of well-formed frames.
+    """
+    messages = []
+    view = memoryview(data)
+    while view:
+        if len(view) < _PREFIX.size:
+            raise ChannelError("malformed frame: truncated prefix")
+        magic, header_size, payload_size = _PREFIX.unpack(view[: _PREFIX.size])
+        if magic != MAGIC:
+            raise ChannelError("malformed frame: bad magic bytes")
+        end = _PREFIX.size + header_size + payload_size
+        if end > max_bytes:
+            raise ChannelError(
+                f"refused a message of {end} bytes (the limit is {max_bytes} bytes)"
+            )
+        if end > len(view):
+            raise ChannelError("malformed frame: truncated")
+        header = bytes(view[_PREFIX.size : _PREFIX.size + header_size])
+        messages.append(decode(header, bytes(view[_PREFIX.size + header_size : end])))
+        view = view[end:]
+    return messages

@@ -3,12 +3,15 @@
 One run prints the terminal report and writes any of the other reports: a
 Gradescope results.json (``--json``), JUnit XML (``--junit``), Markdown
 (``--markdown``), and, in a GitHub Actions step, the step summary and the
-points GitHub Classroom reads (``--github``). ``python -m checker bundle NAME
---out DIR`` builds the Gradescope autograder zip instead.
+points GitHub Classroom reads (``--github``). Three subcommands serve the
+instructor instead: ``python -m checker bundle NAME --out DIR`` builds the
+Gradescope autograder zip, ``regen NAME [--check]`` recomputes the stored
+reference outputs, ``handout NAME --out DIR`` builds the student handout.
 
 Exit status: 0 when every check passed, 1 when any check failed, 2 when the
 grader could not run (a missing file, a file that is not Python, an unknown
-assignment or problem, a results path that cannot be written).
+assignment or problem, a results path that cannot be written). ``regen
+--check`` exits 1 when the stored outputs are stale.
 """
 
 from __future__ import annotations
@@ -22,18 +25,27 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from .assignment import ASSIGNMENTS, load_assignment
+from .assignment import ASSIGNMENTS, AssignmentError, load_assignment
 from .bundle import build_bundle
 from .classroom import render_classroom
 from .grader import grade
 from .gradescope import render_gradescope
+from .handout import HandoutError, build_handout
 from .junit import render_junit
 from .markdown import render_markdown
+from .regen import RegenError, regen
 from .report import points_line, render_terminal, summary_line
 from .results import GradeReport
 from .sandbox import Confinement, Limits
 
-__all__ = ["main", "build_parser", "build_bundle_parser", "use_color"]
+__all__ = [
+    "main",
+    "build_parser",
+    "build_bundle_parser",
+    "build_regen_parser",
+    "build_handout_parser",
+    "use_color",
+]
 
 #: Environment variable that may hold the instructor's secret.
 SECRET_VARIABLE = "NNCHECK_SECRET"
@@ -63,8 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade a neural-network homework file: every check runs your "
         "functions in a separate process and compares them with the reference "
         "and with finite differences.",
-        epilog="To build Gradescope's autograder zip instead: python -m checker "
-        "bundle NAME --out DIR (see python -m checker bundle --help).",
+        epilog="For instructors: python -m checker bundle NAME --out DIR builds "
+        "Gradescope's autograder zip, regen NAME recomputes the stored reference "
+        "outputs, handout NAME --out DIR builds the student handout (each has "
+        "its --help).",
     )
     parser.add_argument("submission", help="your .py file, e.g. assignments/hw1.py")
     parser.add_argument(
@@ -170,6 +184,44 @@ def build_bundle_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the secret of the hidden checks (default: the environment variable "
         f"{SECRET_VARIABLE}, else a new one, written to DIR/NAME-secret.txt)",
+    )
+    return parser
+
+
+def build_regen_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m checker regen",
+        description="Recompute the stored outputs of an assignment's public checks "
+        "from reference/ (assignments/NAME_outputs.nnck and its manifest "
+        "NAME_outputs.json), say what changed, and write them.",
+    )
+    parser.add_argument(
+        "assignment", metavar="NAME", help=f"known: {', '.join(sorted(ASSIGNMENTS))}"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only say whether the stored outputs are stale: exit 1 if they are, "
+        "0 if not; write nothing",
+    )
+    return parser
+
+
+def build_handout_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m checker handout",
+        description="Build the student handout of an assignment: the file to fill "
+        "in, the checker, the checks and the stored reference outputs, a "
+        "pyproject.toml and a README; no reference code and no secret.",
+    )
+    parser.add_argument(
+        "assignment", metavar="NAME", help=f"known: {', '.join(sorted(ASSIGNMENTS))}"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        help="the handout's folder: a new one, or an empty one",
     )
     return parser
 
@@ -331,6 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["bundle"]:
             return _bundle(argv[1:])
+        if argv[:1] == ["regen"]:
+            return _regen(argv[1:])
+        if argv[:1] == ["handout"]:
+            return _handout(argv[1:])
         return _main(argv)
     except KeyboardInterrupt:
         print("checker: interrupted", file=sys.stderr)
@@ -384,6 +440,73 @@ def _bundle(argv: list[str]) -> int:
     return EXIT_PASSED
 
 
+def _known(assignment: str) -> None:
+    if assignment not in ASSIGNMENTS:
+        known = ", ".join(sorted(ASSIGNMENTS))
+        raise UsageError(f"unknown assignment {assignment!r}; known: {known}")
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _regen(argv: list[str]) -> int:
+    arguments = build_regen_parser().parse_args(argv)
+    name = arguments.assignment
+    try:
+        _known(name)
+        result = regen(name, check_only=arguments.check)
+    except (UsageError, RegenError) as error:
+        print(f"checker: error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+    recording = result.recording
+    print(
+        f"{name}: {len(recording.entries)} calls of the reference in "
+        f"{recording.checks} public checks, recorded in {recording.seconds:.1f} s "
+        f"({result.size / 1024:.0f} KiB)"
+    )
+    print(f"{name}: against the stored outputs: {result.changes.summary()}")
+    for note in result.notes:
+        print(f"{name}: {note}")
+    if arguments.check:
+        if result.stale:
+            print(
+                f"{name}: the stored outputs are stale; regenerate them with "
+                f"python -m checker regen {name}"
+            )
+            return EXIT_FAILED
+        print(f"{name}: the stored outputs match reference/")
+        return EXIT_PASSED
+    if result.written:
+        print(f"wrote {_shown(result.outputs)} and {_shown(result.manifest)}")
+    else:
+        print(f"{name}: the stored outputs are up to date; nothing written")
+    return EXIT_PASSED
+
+
+def _handout(argv: list[str]) -> int:
+    arguments = build_handout_parser().parse_args(argv)
+    try:
+        _known(arguments.assignment)
+        handout = build_handout(arguments.assignment, arguments.out)
+    except (UsageError, HandoutError) as error:
+        print(f"checker: error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except OSError as error:
+        print(f"checker: error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(
+        f"wrote {handout.folder} ({len(handout.files)} files): students run "
+        f"python -m checker assignments/{arguments.assignment}.py in it"
+    )
+    return EXIT_PASSED
+
+
 def _main(argv: list[str] | None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -406,11 +529,16 @@ def _main(argv: list[str] | None) -> int:
         if arguments.timeout is not None:
             overrides["call_seconds"] = arguments.timeout
         secret = _read_secret(arguments.secret_file)
-    except UsageError as error:
+        assignment = load_assignment(name)
+        if secret is not None and assignment.stored is not None:
+            raise UsageError(
+                "hidden checks need the reference, which this copy does not have; "
+                f"grade without --secret-file and ${SECRET_VARIABLE}"
+            )
+    except (UsageError, AssignmentError) as error:
         print(f"checker: error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
 
-    assignment = load_assignment(name)
     limits = Limits().with_overrides(assignment.limits).with_overrides(overrides)
     report = grade(
         submission,

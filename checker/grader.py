@@ -3,6 +3,12 @@
 The submission runs in a `checker.sandbox.Sandbox`; the checks run here, in
 the grader's process, and judge the values the worker sends back. Whatever the
 submission does, `grade` returns a `checker.results.GradeReport`.
+
+Graded from stored reference outputs (a handout, see `checker.stored`), a
+check that needs the reference on a call that was not stored ends as "needs
+the reference", with no points; the grader cannot answer in place of a
+broken function where that needs such a call, and says so; and hidden checks
+cannot run.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from .assignment import Assignment, Check, Context
 from .compare import CheckFailed, hidden_scope, precision_scope
 from .results import CheckResult, GradeReport, NotRun, Status
 from .sandbox import Confinement, ErrorKind, Limits, Sandbox, SubmissionError
+from .stored import ReferenceUnavailable
 
 __all__ = ["grade"]
 
@@ -66,6 +73,9 @@ def _run_check(
     except SubmissionError as error:
         status = _STATUS_OF_ERROR[error.kind]
         message = error.message
+    except ReferenceUnavailable as missing:
+        status = Status.NEEDS_REFERENCE
+        message = missing.message
     except Exception as error:  # a bug in a check must not stop the grading
         # The traceback is for developers (--debug), never for the student.
         log.debug("check %r raised", check.name, exc_info=True)
@@ -129,9 +139,18 @@ def _rerun_without_cascades(
         if not swapped:
             continue
         names = ", ".join(swapped)
+        misses = _misses(assignment)
         with sandbox.answering(swapped):
             rerun = _run_check(check, sandbox, assignment.seed)
-        if rerun.passed:
+        if not rerun.passed and _misses(assignment) > misses:
+            report.results[index] = replace(
+                result,
+                message=f"{result.message}\n(the autograder runs it again with the "
+                f"reference {names} answering in place of yours, so that only the "
+                "broken function loses points; this copy has no reference to "
+                "answer with)",
+            )
+        elif rerun.passed:
             note = (
                 f"passed with the reference {names} answering in place of yours "
                 f"(its own checks fail, and only those lose points)"
@@ -145,6 +164,11 @@ def _rerun_without_cascades(
                 f"answering in place of yours too, so the mistake is in "
                 f"{check.function} itself)",
             )
+
+
+def _misses(assignment: Assignment) -> int:
+    """Calls of the reference the stored outputs could not answer so far."""
+    return assignment.stored.misses if assignment.stored is not None else 0
 
 
 def _run_hidden(
@@ -231,7 +255,8 @@ def grade(
         The instructor's secret. With it, every check that draws its inputs
         runs a second time as a hidden check, on inputs drawn from a seed
         derived from the secret; a public check whose hidden twin fails loses
-        its points. Without it, hidden checks are counted, not run.
+        its points. Without it, hidden checks are counted, not run. Not
+        allowed when the assignment answers from stored outputs.
     confinement : Confinement or str, optional
         How far the worker is confined; see `checker.sandbox.Confinement`.
 
@@ -240,8 +265,18 @@ def grade(
     GradeReport
         One result per check, in the assignment's order, each with its
         problem.
+
+    Raises
+    ------
+    ValueError
+        For a secret when the assignment answers from stored outputs.
     """
     started = time.perf_counter()
+    if secret is not None and assignment.stored is not None:
+        raise ValueError(
+            "hidden checks need the reference, which this copy does not have; "
+            "grade without the secret"
+        )
     if limits is None:
         limits = Limits().with_overrides(assignment.limits)
     report = GradeReport(
@@ -275,6 +310,15 @@ def grade(
                 "Your code returns float32 arrays, so values were compared at "
                 "float32 precision (rtol=1e-5) and finite differences used float32 "
                 "steps; the contract asks for float64."
+            )
+        if assignment.stored is not None:
+            report.notes.extend(assignment.stored.notes())
+            log.debug(
+                "stored outputs: %d calls answered, %d by a near call, %d missed %s",
+                assignment.stored.hits,
+                assignment.stored.near_hits,
+                assignment.stored.misses,
+                dict(assignment.stored.missed),
             )
         if sandbox.load_error is not None:
             report.load_error = sandbox.load_error.message

@@ -12,6 +12,12 @@ example, calls the submission through the context and raises
 `checker.compare.CheckFailed` when the property does not hold. An error of
 the submission itself (not implemented, an exception, a timeout) stops the
 search at once and ends the check with that error.
+
+Graded from stored reference outputs, an example whose reference values were
+not stored (one that shrinking made up, say) is set aside as if hypothesis
+had drawn an invalid one: a failure is shown on the smallest example that
+could be judged, and a search that judged nothing fails for lack of the
+reference.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from .assignment import Check, Context
 from .compare import CheckFailed, is_hidden
 from .sandbox import SubmissionError
+from .stored import ReferenceUnavailable
 
 __all__ = ["hypothesis_check", "pasteable", "pasteable_call"]
 
@@ -98,6 +105,7 @@ def hypothesis_check(
     def run(ctx: Context) -> None:
         last_failure: list[tuple[Any, str]] = []
         stopped: list[SubmissionError] = []
+        unavailable: list[ReferenceUnavailable] = []
 
         @seed(zlib.crc32(f"{function}: {what}".encode()) ^ ctx.seed)
         @settings(
@@ -123,6 +131,9 @@ def hypothesis_check(
             except CheckFailed as failure:
                 last_failure.append((example, failure.message))
                 raise AssertionError(failure.message) from None
+            except ReferenceUnavailable as missing:
+                unavailable.append(missing)
+                reject()
 
         try:
             search()
@@ -130,12 +141,14 @@ def hypothesis_check(
             pass
         if stopped:
             raise stopped[0]
+        if unavailable and not last_failure:
+            raise unavailable[0]
         if last_failure:
             example, message = last_failure[-1]
             if explain is not None:
                 try:
                     message += explain(ctx, example)
-                except (CheckFailed, SubmissionError):
+                except (CheckFailed, SubmissionError, ReferenceUnavailable):
                     pass
             if is_hidden():
                 raise CheckFailed(

@@ -24,6 +24,7 @@ class Status(str, Enum):
     TIMED_OUT = "timed out"
     CRASHED = "crashed"
     REFUSED = "refused"
+    NEEDS_REFERENCE = "needs the reference"
     INTERNAL = "grader error"
 
 
