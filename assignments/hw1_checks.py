@@ -1129,7 +1129,11 @@ def _backward_fd_check(what: str, points: int, sizes, activations, divergence):
                 f"reference:\n{wrong[0]}"
             )
         texts = [t.text for t in result.failures()]
-        if _own_loss_is_right(ctx, net, probed):
+        try:
+            loss_right = _own_loss_is_right(ctx, net, probed)
+        except ReferenceUnavailable:  # graded from stored outputs: no verdict
+            loss_right = False
+        if loss_right:
             texts.append(
                 "verdict: the derivative does not match your function; your "
                 "forward and empirical_risk are right, so backward is the one to fix"

@@ -483,7 +483,7 @@ def _regen(argv: list[str]) -> int:
         print(f"{name}: the stored outputs match reference/")
         return EXIT_PASSED
     if result.written:
-        print(f"wrote {_shown(result.outputs)} and {_shown(result.manifest)}")
+        print(f"wrote {' and '.join(_shown(path) for path in result.written)}")
     else:
         print(f"{name}: the stored outputs are up to date; nothing written")
     return EXIT_PASSED

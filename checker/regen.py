@@ -350,8 +350,8 @@ class Regen:
     stale : bool
         Whether the stored files did not match (changed calls, a missing or
         unreadable file, or a manifest whose checksum is not the file's).
-    written : bool
-        Whether the files were (re)written.
+    written : list of Path
+        The files (re)written: those whose bytes changed.
     notes : list of str
         Remarks: what was wrong with the stored files, reference sources that
         changed without changing their outputs.
@@ -363,7 +363,7 @@ class Regen:
     manifest: Path
     size: int
     stale: bool
-    written: bool
+    written: list[Path]
     notes: list[str] = field(default_factory=list)
 
 
@@ -439,13 +439,13 @@ def regen(assignment: str, check_only: bool = False) -> Regen:
     current_manifest = (
         manifest_path.read_text(encoding="utf-8") if manifest_path.exists() else None
     )
-    written = False
-    if not check_only and (
-        current != data or current_manifest != manifest_text(document)
-    ):
+    written = []
+    if not check_only and current != data:
         write_outputs(outputs, data)
+        written.append(outputs)
+    if not check_only and current_manifest != manifest_text(document):
         _write_text(manifest_path, manifest_text(document))
-        written = True
+        written.append(manifest_path)
     return Regen(
         recording, changes, outputs, manifest_path, len(data), stale, written, notes
     )

@@ -195,8 +195,9 @@ def describe_surface(module: types.ModuleType) -> tuple[dict, dict[str, Callable
 
     Every name of ``module.__all__`` must be a function, a dict with string
     keys, a tuple or list of such things, or plain data. A function is
-    described by its name, so the same function reached two ways (``softmax``
-    and a table's entry) shares its stored calls.
+    described by a name (the first of ``__all__`` it is bound to, else its
+    own), so the same function reached two ways (``sigmoid`` and a table's
+    entry) shares its stored calls.
 
     Returns
     -------
@@ -214,12 +215,17 @@ def describe_surface(module: types.ModuleType) -> tuple[dict, dict[str, Callable
         For a name of another kind, or two functions of the same name.
     """
     functions: dict[str, Callable] = {}
+    names = list(getattr(module, "__all__", ()))
+    public: dict[int, str] = {}
+    for name in names:
+        if isinstance(getattr(module, name), types.FunctionType):
+            public.setdefault(id(getattr(module, name)), name)
 
     def node(value: Any, where: str, depth: int = 0) -> dict:
         if depth > 8:
             raise RecordingError(f"reference.{where} is nested too deeply")
         if isinstance(value, types.FunctionType):
-            name = value.__name__
+            name = public.get(id(value), value.__name__)
             if functions.setdefault(name, value) is not value:
                 raise RecordingError(
                     f"reference.{where}: two functions are named {name!r}; give "
@@ -247,7 +253,6 @@ def describe_surface(module: types.ModuleType) -> tuple[dict, dict[str, Callable
             ) from None
         return {"value": value}
 
-    names = list(getattr(module, "__all__", ()))
     attributes = {name: node(getattr(module, name), name) for name in names}
     return {"names": names, "attributes": attributes}, functions
 
