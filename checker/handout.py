@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assignment import ASSIGNMENTS, load_assignment, stored_outputs_paths
+from .regen import source_checksums
 
 __all__ = ["Handout", "HandoutError", "build_handout"]
 
@@ -85,17 +86,18 @@ def _check_fresh(assignment: str, outputs: Path, manifest_path: Path) -> dict:
         raise HandoutError(
             f"{manifest_path} cannot be read ({error}): {regen}"
         ) from None
-    if not outputs.is_file() or _sha256(outputs) != manifest["outputs"]["sha256"]:
+    try:
+        described = manifest["outputs"]["sha256"]
+        recorded = {**manifest["reference"], **manifest["checks"]}
+        manifest["versions"]["hypothesis"]
+    except (KeyError, TypeError):
+        raise HandoutError(f"{manifest_path} is malformed: {regen}") from None
+    if not outputs.is_file() or _sha256(outputs) != described:
         raise HandoutError(
             f"{outputs.name} is not what its manifest describes: {regen}"
         )
-    recorded = {**manifest["reference"], **manifest["checks"]}
-    current = {
-        path.relative_to(_ROOT).as_posix(): _sha256(path)
-        for path in sorted((_ROOT / "reference").rglob("*.py"))
-        + sorted(outputs.parent.glob(f"{assignment}_*.py"))
-        if "__pycache__" not in path.parts
-    }
+    sums = source_checksums(assignment)
+    current = {**sums["reference"], **sums["checks"]}
     changed = sorted(
         name
         for name in recorded.keys() | current.keys()
@@ -264,6 +266,10 @@ def build_handout(assignment: str, out: str | os.PathLike) -> Handout:
         known = ", ".join(sorted(ASSIGNMENTS))
         raise KeyError(f"unknown assignment {assignment!r}; known: {known}")
     out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise HandoutError(f"--out {out} exists and is not an empty folder")
+    if not out.parent.is_dir():
+        raise HandoutError(f"--out {out}: the folder {out.parent} does not exist")
     if not (_ROOT / "pyproject.toml").is_file() or not (_ROOT / "reference").is_dir():
         raise HandoutError(
             f"{_ROOT} is not nncheck's source tree (with pyproject.toml and "
@@ -295,10 +301,6 @@ def build_handout(assignment: str, out: str | os.PathLike) -> Handout:
             files.append((path.relative_to(_ROOT).as_posix(), path))
     names = list(dict.fromkeys(name for name, _ in files))
 
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise HandoutError(f"--out {out} exists and is not an empty folder")
-    if not out.parent.is_dir():
-        raise HandoutError(f"--out {out}: the folder {out.parent} does not exist")
     scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
         for name, source in dict(files).items():

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -69,6 +70,7 @@ __all__ = [
     "record",
     "compare",
     "regen",
+    "source_checksums",
     "VALUE_RTOL",
 ]
 
@@ -300,18 +302,33 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sources(folder: Path, pattern: str, root: Path) -> dict[str, str]:
+def source_checksums(assignment: str) -> dict[str, dict[str, str]]:
+    """SHA-256 of the sources the stored outputs of ``assignment`` come
+    from: ``{"reference": {path: sha}, "checks": {path: sha}}``, paths
+    relative to the project's root. The checks are the files
+    ``<assignment>_*.py`` beside the module of its checks."""
+    spec = importlib.util.find_spec("reference")
+    if spec is None or spec.origin is None:
+        raise RegenError("the reference package (reference/) is not here")
+    reference = Path(spec.origin).parent
+    root = reference.parent
+    checks = Path(importlib.util.find_spec(ASSIGNMENTS[assignment]).origin).parent
+
+    def sums(folder: Path, pattern: str) -> dict[str, str]:
+        return {
+            path.relative_to(root).as_posix(): _sha256(path.read_bytes())
+            for path in sorted(folder.glob(pattern))
+            if "__pycache__" not in path.parts
+        }
+
     return {
-        path.relative_to(root).as_posix(): _sha256(path.read_bytes())
-        for path in sorted(folder.glob(pattern))
-        if "__pycache__" not in path.parts
+        "reference": sums(reference, "**/*.py"),
+        "checks": sums(checks, f"{assignment}_*.py"),
     }
 
 
 def manifest(recording: Recording, data: bytes, outputs: Path) -> dict:
     """The manifest of outputs ``data`` written to ``outputs``."""
-    reference = Path(_real_reference().__file__).parent
-    root = reference.parent
     functions: dict[str, int] = {}
     for entry in recording.entries:
         functions[entry.function] = functions.get(entry.function, 0) + 1
@@ -326,8 +343,7 @@ def manifest(recording: Recording, data: bytes, outputs: Path) -> dict:
             "entries": len(recording.entries),
             "functions": dict(sorted(functions.items())),
         },
-        "reference": _sources(reference, "**/*.py", root),
-        "checks": _sources(outputs.parent, f"{recording.assignment}_*.py", root),
+        **source_checksums(recording.assignment),
     }
 
 
