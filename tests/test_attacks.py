@@ -178,9 +178,17 @@ TABLE = [
     Attack("allocate.py", (r"MemoryError", r"memory limit is")),
     Attack("close_fds.py", (r"lost its channel to the grader .* running forward",)),
     Attack("write_fds.py", (r"backward: the worker sent a malformed reply",)),
-    Attack("delete_files.py", (r"empirical_risk",), needs_confinement=True),
-    Attack("background_process.py", (r"forward",)),
-    Attack("signal_parent.py", (r"forward",), needs_confinement=True),
+    Attack(
+        "delete_files.py",
+        (r"Not implemented yet \(12 functions\)",),
+        needs_confinement=True,
+    ),
+    Attack("background_process.py", (r"Not implemented yet \(12 functions\)",)),
+    Attack(
+        "signal_parent.py",
+        (r"Not implemented yet \(12 functions\)",),
+        needs_confinement=True,
+    ),
 ]
 
 #: The attacks also run with the worker as the grader's user: those whose
