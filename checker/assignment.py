@@ -17,16 +17,26 @@ part of the checks (``--problem softmax``).
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .sandbox import CallOutcome, Limits, Sandbox
 
-__all__ = ["Check", "Assignment", "Context", "load_assignment", "ASSIGNMENTS"]
+__all__ = [
+    "Check",
+    "Assignment",
+    "Context",
+    "load_assignment",
+    "known_assignments",
+    "ASSIGNMENTS",
+]
 
 #: Assignment name -> module defining ``ASSIGNMENT``.
 ASSIGNMENTS = {"hw1": "assignments.hw1_checks"}
@@ -201,19 +211,60 @@ class Assignment:
         return totals
 
 
+def known_assignments() -> dict[str, str]:
+    """Assignment names and the modules defining them: the built-in ones, and
+    those that installed packages declare under the entry-point group
+    ``nncheck.assignments`` (``hw2 = "mycourse.hw2_checks"``)."""
+    found = dict(ASSIGNMENTS)
+    try:
+        from importlib.metadata import entry_points
+
+        for point in entry_points(group="nncheck.assignments"):
+            found.setdefault(point.name, point.value)
+    except Exception:  # a broken installation must not hide the built-in ones
+        pass
+    return found
+
+
 def load_assignment(name: str) -> Assignment:
-    """Return the assignment registered under ``name``.
+    """Return the assignment registered under ``name``, or defined as
+    ``ASSIGNMENT`` by the checks file ``name`` when it ends in ``.py``.
+
+    A checks file is loaded with its folder first on ``sys.path``, so that it
+    can import its own reference and helpers from beside it.
 
     Raises
     ------
     KeyError
-        With the list of known names, when ``name`` is unknown.
+        With one line saying why, when ``name`` is unknown or the file does
+        not define an assignment.
     """
-    if name not in ASSIGNMENTS:
-        known = ", ".join(sorted(ASSIGNMENTS))
-        raise KeyError(f"unknown assignment {name!r}; known assignments: {known}")
-    module = importlib.import_module(ASSIGNMENTS[name])
+    if name.endswith(".py"):
+        return _load_checks_file(Path(name))
+    known = known_assignments()
+    if name not in known:
+        listing = ", ".join(sorted(known))
+        raise KeyError(f"unknown assignment {name!r}; known assignments: {listing}")
+    module = importlib.import_module(known[name])
     return module.ASSIGNMENT
+
+
+def _load_checks_file(path: Path) -> Assignment:
+    path = path.resolve()
+    if not path.is_file():
+        raise KeyError(f"no checks file {path}; give the path of a .py file")
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module_name = f"_nncheck_checks_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    assignment = getattr(module, "ASSIGNMENT", None)
+    if not isinstance(assignment, Assignment):
+        raise KeyError(f"{path} defines no ASSIGNMENT (an Assignment object)")
+    return assignment
 
 
 class Context:
