@@ -93,25 +93,25 @@ RUBRIC: dict[str, int] = {
 
 FUNCTIONS = tuple(RUBRIC)
 
+_ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu")
+#: The divergences of Y and d (softmax_cross_entropy takes logits instead).
+_DIVERGENCE_NAMES = (
+    "l2_divergence",
+    "bce_divergence",
+    "kl_divergence",
+    "cross_entropy",
+)
+_ALL_DIVERGENCE_NAMES = _DIVERGENCE_NAMES + ("softmax_cross_entropy",)
+
 #: The handout's sections as problems, in its order: reports group checks by
 #: problem, and ``--problem NAME`` runs the checks of one.
 PROBLEMS: dict[str, tuple[str, ...]] = {
     "activations": tuple(
-        name
-        for base in ("identity", "sigmoid", "tanh", "relu")
-        for name in (base, f"{base}_derivative")
+        name for base in _ACTIVATION_NAMES for name in (base, f"{base}_derivative")
     ),
     "softmax": ("softmax", "softmax_jacobian"),
     "divergences": tuple(
-        name
-        for base in (
-            "l2_divergence",
-            "bce_divergence",
-            "kl_divergence",
-            "cross_entropy",
-            "softmax_cross_entropy",
-        )
-        for name in (base, f"{base}_derivative")
+        name for base in _ALL_DIVERGENCE_NAMES for name in (base, f"{base}_derivative")
     ),
     "risk": ("empirical_risk",),
     "forward": ("forward",),
@@ -296,19 +296,14 @@ def _spec(name: str, arguments: tuple[str, ...]) -> FunctionSpec:
 SPECS: dict[str, FunctionSpec] = {
     **{
         name: _spec(name, _ARGUMENTS["activation"])
-        for base in ("identity", "sigmoid", "tanh", "relu")
+        for base in _ACTIVATION_NAMES
         for name in (base, f"{base}_derivative")
     },
     "softmax": _spec("softmax", ("z",)),
     "softmax_jacobian": _spec("softmax_jacobian", ("z",)),
     **{
         name: _spec(name, _ARGUMENTS["divergence"])
-        for base in (
-            "l2_divergence",
-            "bce_divergence",
-            "kl_divergence",
-            "cross_entropy",
-        )
+        for base in _DIVERGENCE_NAMES
         for name in (base, f"{base}_derivative")
     },
     **{
@@ -319,21 +314,9 @@ SPECS: dict[str, FunctionSpec] = {
 
 #: Each derivative: the function it differentiates and how it is laid out.
 DERIVATIVE_OF: dict[str, tuple[str, str]] = {
-    **{
-        f"{base}_derivative": (base, "elementwise")
-        for base in ("identity", "sigmoid", "tanh", "relu")
-    },
+    **{f"{base}_derivative": (base, "elementwise") for base in _ACTIVATION_NAMES},
     "softmax_jacobian": ("softmax", "jacobian"),
-    **{
-        f"{base}_derivative": (base, "per-sample")
-        for base in (
-            "l2_divergence",
-            "bce_divergence",
-            "kl_divergence",
-            "cross_entropy",
-            "softmax_cross_entropy",
-        )
-    },
+    **{f"{base}_derivative": (base, "per-sample") for base in _ALL_DIVERGENCE_NAMES},
 }
 
 
@@ -1409,14 +1392,6 @@ def _checks() -> tuple[Check, ...]:
     order = {name: i for i, name in enumerate(FUNCTIONS)}
     return tuple(sorted(checks, key=lambda c: order[c.function]))
 
-
-_ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu")
-_DIVERGENCE_NAMES = (
-    "l2_divergence",
-    "bce_divergence",
-    "kl_divergence",
-    "cross_entropy",
-)
 
 #: The functions each hw1 function may reasonably call.
 CALLS: dict[str, frozenset[str]] = {

@@ -43,6 +43,7 @@ __all__ = [
     "AssignmentError",
     "Context",
     "load_assignment",
+    "known_assignments",
     "stored_outputs_paths",
     "ASSIGNMENTS",
 ]
@@ -224,6 +225,21 @@ class Assignment:
         return totals
 
 
+def known_assignments() -> dict[str, str]:
+    """Assignment names and the modules defining them: the built-in ones, and
+    those that installed packages declare under the entry-point group
+    ``nncheck.assignments`` (``hw2 = "mycourse.hw2_checks"``)."""
+    found = dict(ASSIGNMENTS)
+    try:
+        from importlib.metadata import entry_points
+
+        for point in entry_points(group="nncheck.assignments"):
+            found.setdefault(point.name, point.value)
+    except Exception:  # a broken installation must not hide the built-in ones
+        pass
+    return found
+
+
 class AssignmentError(Exception):
     """An assignment whose checks cannot be loaded here."""
 
@@ -232,9 +248,10 @@ def stored_outputs_paths(name: str) -> tuple[Path, Path]:
     """Where the stored reference outputs of assignment ``name`` and their
     manifest live: ``<name>_outputs.nnck`` and ``<name>_outputs.json``, next
     to the module of its checks (found without importing it)."""
-    spec = importlib.util.find_spec(ASSIGNMENTS[name])
+    module_name = known_assignments()[name]
+    spec = importlib.util.find_spec(module_name)
     if spec is None or spec.origin is None:
-        raise AssignmentError(f"{name}: its checks ({ASSIGNMENTS[name]}) are missing")
+        raise AssignmentError(f"{name}: its checks ({module_name}) are missing")
     folder = Path(spec.origin).parent
     return folder / f"{name}_outputs.nnck", folder / f"{name}_outputs.json"
 
@@ -265,7 +282,11 @@ def _replay_unless_installed(name: str) -> None:
 
 
 def load_assignment(name: str) -> Assignment:
-    """Return the assignment registered under ``name``.
+    """Return the assignment registered under ``name``, or defined as
+    ``ASSIGNMENT`` by the checks file ``name`` when it ends in ``.py``.
+
+    A checks file is loaded with its folder first on ``sys.path``, so that it
+    can import its own reference and helpers from beside it.
 
     When the package ``reference`` cannot be imported, the checks answer from
     the assignment's stored outputs (see the module docstring), and the
@@ -274,20 +295,42 @@ def load_assignment(name: str) -> Assignment:
     Raises
     ------
     KeyError
-        With the list of known names, when ``name`` is unknown.
+        With one line saying why, when ``name`` is unknown or the file does
+        not define an assignment.
     AssignmentError
         When the reference is missing and so are the stored outputs.
     """
-    if name not in ASSIGNMENTS:
-        known = ", ".join(sorted(ASSIGNMENTS))
-        raise KeyError(f"unknown assignment {name!r}; known assignments: {known}")
-    if ASSIGNMENTS[name] not in sys.modules:
+    if name.endswith(".py"):
+        return _load_checks_file(Path(name))
+    known = known_assignments()
+    if name not in known:
+        listing = ", ".join(sorted(known))
+        raise KeyError(f"unknown assignment {name!r}; known assignments: {listing}")
+    if known[name] not in sys.modules:
         _replay_unless_installed(name)
-    module = importlib.import_module(ASSIGNMENTS[name])
+    module = importlib.import_module(known[name])
     assignment = module.ASSIGNMENT
     stored = getattr(sys.modules.get("reference"), "__nncheck_stored__", None)
     if stored is not None and stored.assignment == name:
         return dataclasses.replace(assignment, stored=stored)
+    return assignment
+
+
+def _load_checks_file(path: Path) -> Assignment:
+    path = path.resolve()
+    if not path.is_file():
+        raise KeyError(f"no checks file {path}; give the path of a .py file")
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module_name = f"_nncheck_checks_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    assignment = getattr(module, "ASSIGNMENT", None)
+    if not isinstance(assignment, Assignment):
+        raise KeyError(f"{path} defines no ASSIGNMENT (an Assignment object)")
     return assignment
 
 

@@ -25,7 +25,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from .assignment import ASSIGNMENTS, AssignmentError, load_assignment
+from .assignment import (
+    ASSIGNMENTS,
+    Assignment,
+    AssignmentError,
+    known_assignments,
+    load_assignment,
+)
 from .bundle import build_bundle
 from .classroom import render_classroom
 from .grader import grade
@@ -246,17 +252,24 @@ def _check_submission(path: Path) -> None:
 
 
 def _pick_assignment(path: Path, name: str | None) -> str:
+    known = known_assignments()
+    listing = ", ".join(sorted(known))
     if name is not None:
-        if name not in ASSIGNMENTS:
-            known = ", ".join(sorted(ASSIGNMENTS))
-            raise UsageError(f"unknown assignment {name!r}; known: {known}")
+        if name.endswith(".py"):
+            if not Path(name).is_file():
+                raise UsageError(f"--assignment {name}: no such checks file")
+            return name
+        if name not in known:
+            raise UsageError(
+                f"unknown assignment {name!r}; known: {listing} (or the path of "
+                "a checks file defining ASSIGNMENT)"
+            )
         return name
-    if path.stem in ASSIGNMENTS:
+    if path.stem in known:
         return path.stem
-    known = ", ".join(sorted(ASSIGNMENTS))
     raise UsageError(
         f"cannot tell which assignment {path.name} is for; pass --assignment "
-        f"NAME (known: {known})"
+        f"NAME (known: {listing})"
     )
 
 
@@ -306,6 +319,22 @@ def _github_files(environ: Mapping[str, str]) -> tuple[Path, Path | None]:
                 f"--github: ${variable} is {path}, in a folder that does not exist"
             )
     return files
+
+
+def _load(name: str) -> Assignment:
+    """The assignment, or a one-line usage error saying why it cannot load."""
+    try:
+        return load_assignment(name)
+    except KeyError as error:
+        raise UsageError(error.args[0]) from None
+    except AssignmentError as error:
+        raise UsageError(str(error)) from None
+    except Exception as error:  # an instructor's checks file that fails
+        logging.getLogger(__name__).debug("loading %s", name, exc_info=True)
+        raise UsageError(
+            f"the checks of {name} failed to load ({type(error).__name__}: "
+            f"{error}); run with --debug for the traceback"
+        ) from None
 
 
 def _pick_problems(
@@ -517,6 +546,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         _check_submission(submission)
         name = _pick_assignment(submission, arguments.assignment)
+        assignment = _load(name)
         functions = _pick_problems(name, arguments.problem)
         paths = _output_paths(arguments, submission)
         github = _github_files(os.environ) if arguments.github else None
@@ -529,13 +559,12 @@ def _main(argv: list[str] | None) -> int:
         if arguments.timeout is not None:
             overrides["call_seconds"] = arguments.timeout
         secret = _read_secret(arguments.secret_file)
-        assignment = load_assignment(name)
         if secret is not None and assignment.stored is not None:
             raise UsageError(
                 "hidden checks need the reference, which this copy does not have; "
                 f"grade without --secret-file and ${SECRET_VARIABLE}"
             )
-    except (UsageError, AssignmentError) as error:
+    except UsageError as error:
         print(f"checker: error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
 

@@ -46,9 +46,8 @@ _STATUS_OF_ERROR = {
 
 
 _HIDDEN_FAILURE = (
-    "{function}: {status} on inputs drawn from the instructor's secret seed; the "
-    "details are not shown, as they could carry those inputs. The public check of "
-    "the same name runs the same test on inputs you can see."
+    "{function}: {status} on hidden inputs; details are not shown, as they could "
+    "carry those inputs (its public twin runs the same test on inputs you can see)"
 )
 
 

@@ -16,6 +16,7 @@ import re
 
 from ._escape import one_line, visible
 from .report import (
+    failures_to_explain,
     fraction,
     functions_all_ended,
     hidden_line,
@@ -149,13 +150,7 @@ def render_markdown(report: GradeReport) -> str:
     if not report.load_error:
         for status in (Status.NOT_IMPLEMENTED, Status.MISSING):
             grouped.update(functions_all_ended(report, status))
-    failures = [
-        r
-        for r in report.results
-        if not r.passed
-        and r.function not in grouped
-        and r.status is not Status.NOT_LOADED
-    ]
+    failures = failures_to_explain(report, grouped)
     if failures:
         blocks = ["### Failures\n"]
         for r in failures:

@@ -192,6 +192,19 @@ def functions_all_ended(report: GradeReport, status: Status) -> list[str]:
     return [f for f, s in statuses.items() if s == {status}]
 
 
+def failures_to_explain(report: GradeReport, grouped: set[str]) -> list[CheckResult]:
+    """The failed checks a writer explains one by one: not those of the
+    ``grouped`` functions (listed once as not implemented or missing), nor
+    those that failed because the file could not be loaded."""
+    return [
+        r
+        for r in report.results
+        if not r.passed
+        and r.function not in grouped
+        and r.status is not Status.NOT_LOADED
+    ]
+
+
 def _hidden_ran_line(report: GradeReport) -> str | None:
     hidden = [r for r in report.results if r.hidden]
     if not hidden:
@@ -255,13 +268,7 @@ def render_terminal(
             lines += ["", *textwrap.wrap(listing + ", ".join(names) + ".", 88)]
             lines.append(advice)
 
-    failures = [
-        r
-        for r in report.results
-        if not r.passed
-        and r.function not in grouped
-        and r.status is not Status.NOT_LOADED
-    ]
+    failures = failures_to_explain(report, grouped)
     if failures:
         lines += ["", paint("Failures", _BOLD), "--------"]
         for r in failures:

@@ -13,7 +13,7 @@ one the test asserts that
 
 A confined worker (the grader running as root) must stop every attack; a
 worker running as the grader's user must stop those that do not need a user
-of their own, and those are run that way too.
+of their own, and those whose containment differs there run that way too.
 """
 
 from __future__ import annotations
@@ -178,10 +178,34 @@ TABLE = [
     Attack("allocate.py", (r"MemoryError", r"memory limit is")),
     Attack("close_fds.py", (r"lost its channel to the grader .* running forward",)),
     Attack("write_fds.py", (r"backward: the worker sent a malformed reply",)),
-    Attack("delete_files.py", (r"empirical_risk",), needs_confinement=True),
-    Attack("background_process.py", (r"forward",)),
-    Attack("signal_parent.py", (r"forward",), needs_confinement=True),
+    Attack(
+        "delete_files.py",
+        (r"Not implemented yet \(12 functions\)",),
+        needs_confinement=True,
+    ),
+    Attack("background_process.py", (r"Not implemented yet \(12 functions\)",)),
+    Attack(
+        "signal_parent.py",
+        (r"Not implemented yet \(12 functions\)",),
+        needs_confinement=True,
+    ),
 ]
+
+#: The attacks also run with the worker as the grader's user: those whose
+#: containment works differently there (files, processes, pipes, exits). The
+#: others meet the same channel and comparisons in both modes.
+SAME_USER = {
+    "fake_output.py",
+    "fake_results_file.py",
+    "monkeypatch.py",
+    "exit_in_function.py",
+    "sleep_forever.py",
+    "allocate.py",
+    "close_fds.py",
+    "write_fds.py",
+    "background_process.py",
+}
+assert not any(a.needs_confinement and a.file in SAME_USER for a in TABLE)
 
 MODES = [
     pytest.param(
@@ -195,7 +219,7 @@ MODES = [
     )
     for attack in TABLE
     for mode in ("auto", "same-user")
-    if mode == "auto" or not attack.needs_confinement
+    if mode == "auto" or attack.file in SAME_USER
 ]
 
 
