@@ -159,85 +159,42 @@ _BATCHES = (
 # Known misconceptions
 
 
-def _jacobian_diagonal_only(z):
-    Y = ref.softmax(z)
-    return np.stack([np.diag(row * (1 - row)) for row in Y])
-
-
-def _softmax_over_batch(z):
-    e = np.exp(z - np.max(z, axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-def _shortcut_twice(Z, d):
-    delta = ref.softmax(Z) - d
-    return np.einsum("ni,nij->nj", delta, ref.softmax_jacobian(Z))
-
-
-def _risk_summed(Y, d, divergence):
-    return float(np.sum(ref.DIVERGENCES[divergence][0](Y, d)))
-
-
-def _backward_variant(variant: str):
-    """Backpropagation with one known mistake, for recognising it."""
-
-    def backward(X, d, weights, biases, activations, divergence):
-        layers = ref.forward(X, weights, biases, activations)
-        N, K = X.shape[0], len(weights)
-        if variant == "shortcut twice" and activations[-1] != "softmax":
-            raise ValueError("the shortcut needs a softmax output")
-        dY = ref.DIVERGENCES[divergence][1](layers[-1][1], d) / N
-        dweights, dbiases = [None] * K, [None] * K
-        for k in reversed(range(K)):
-            Z, Y = layers[k]
-            below = X if k == 0 else layers[k - 1][1]
-            if activations[k] == "softmax":
-                if variant == "shortcut twice" and k == K - 1:
-                    dY = (Y - d) / N
-                delta = np.einsum("ni,nij->nj", dY, ref.softmax_jacobian(Z))
-            else:
-                derivative = ref.ACTIVATIONS[activations[k]][1]
-                delta = dY * derivative(Y if variant == "at output" else Z)
-            dweights[k] = below.T @ delta
-            dbiases[k] = delta.sum(axis=0)
-            dY = delta @ weights[k].T
-        return dweights, dbiases
-
-    return backward
-
+#: The wrong computations live with the reference (reference/misconceptions.py),
+#: which a student handout leaves out: most are one step from the answer.
+_WRONG = ref.MISCONCEPTIONS
 
 MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
     "sigmoid_derivative": (
         Misconception(
             "sigmoid_derivative",
             "the derivative evaluated at the output sigmoid(z) instead of at z",
-            lambda z: ref.sigmoid_derivative(ref.sigmoid(z)),
+            _WRONG["sigmoid_derivative_at_output"],
         ),
     ),
     "tanh_derivative": (
         Misconception(
             "tanh_derivative",
             "the derivative evaluated at the output tanh(z) instead of at z",
-            lambda z: ref.tanh_derivative(ref.tanh(z)),
+            _WRONG["tanh_derivative_at_output"],
         ),
         Misconception(
             "tanh_derivative",
             "1 + tanh(z)**2: the sign of the square is wrong",
-            lambda z: 1 + np.tanh(z) ** 2,
+            _WRONG["tanh_derivative_plus_square"],
         ),
     ),
     "relu_derivative": (
         Misconception(
             "relu_derivative",
             "a derivative of 1 at z = 0 (z >= 0 where z > 0 is meant)",
-            lambda z: (np.asarray(z) >= 0).astype(float),
+            _WRONG["relu_derivative_one_at_zero"],
         ),
     ),
     "softmax": (
         Misconception(
             "softmax",
             "softmax normalised over the batch (axis 0) instead of each row",
-            _softmax_over_batch,
+            _WRONG["softmax_over_batch"],
         ),
     ),
     "softmax_jacobian": (
@@ -245,7 +202,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
             "softmax_jacobian",
             "only the diagonal y_i (1 - y_i): the terms -y_i y_j for i != j are "
             "missing",
-            _jacobian_diagonal_only,
+            _WRONG["softmax_jacobian_diagonal_only"],
         ),
     ),
     "softmax_cross_entropy_derivative": (
@@ -253,14 +210,14 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
             "softmax_cross_entropy_derivative",
             "the fused shortcut softmax(Z) - d multiplied by the softmax Jacobian "
             "again: the shortcut already includes it",
-            _shortcut_twice,
+            _WRONG["softmax_cross_entropy_derivative_shortcut_twice"],
         ),
     ),
     "empirical_risk": (
         Misconception(
             "empirical_risk",
             "the divergences summed over the batch instead of averaged",
-            _risk_summed,
+            _WRONG["empirical_risk_summed"],
         ),
     ),
 }
@@ -270,12 +227,12 @@ BACKWARD_MISCONCEPTIONS = (
         "backward",
         "the fused shortcut Y - d at a softmax output, multiplied by the softmax "
         "Jacobian again: the shortcut already includes it",
-        _backward_variant("shortcut twice"),
+        _WRONG["backward_shortcut_twice"],
     ),
     Misconception(
         "backward",
         "activation derivatives evaluated at the layer outputs Y_k instead of at Z_k",
-        _backward_variant("at output"),
+        _WRONG["backward_at_output"],
     ),
 )
 

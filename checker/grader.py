@@ -118,6 +118,25 @@ def _swapped(
     return {n: assignment.answers[n] for n in sorted(names) if n in assignment.answers}
 
 
+def _noting_misses(
+    answers: dict[str, Callable[..., Any]], unanswered: list[str]
+) -> dict[str, Callable[..., Any]]:
+    """The answers, each adding its name to ``unanswered`` when it could not
+    answer for want of the reference (graded from stored outputs)."""
+
+    def noting(name: str, answer: Callable[..., Any]) -> Callable[..., Any]:
+        def noted(*args: Any) -> Any:
+            try:
+                return answer(*args)
+            except ReferenceUnavailable:
+                unanswered.append(name)
+                raise
+
+        return noted
+
+    return {name: noting(name, answer) for name, answer in answers.items()}
+
+
 def _rerun_without_cascades(
     assignment: Assignment, sandbox: Sandbox, report: GradeReport
 ) -> None:
@@ -138,10 +157,10 @@ def _rerun_without_cascades(
         if not swapped:
             continue
         names = ", ".join(swapped)
-        misses = _misses(assignment)
-        with sandbox.answering(swapped):
+        unanswered: list[str] = []
+        with sandbox.answering(_noting_misses(swapped, unanswered)):
             rerun = _run_check(check, sandbox, assignment.seed)
-        if not rerun.passed and _misses(assignment) > misses:
+        if not rerun.passed and (unanswered or rerun.status is Status.NEEDS_REFERENCE):
             report.results[index] = replace(
                 result,
                 message=f"{result.message}\n(the autograder runs it again with the "
@@ -163,11 +182,6 @@ def _rerun_without_cascades(
                 f"answering in place of yours too, so the mistake is in "
                 f"{check.function} itself)",
             )
-
-
-def _misses(assignment: Assignment) -> int:
-    """Calls of the reference the stored outputs could not answer so far."""
-    return assignment.stored.misses if assignment.stored is not None else 0
 
 
 def _run_hidden(

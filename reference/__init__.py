@@ -25,7 +25,9 @@ The modules:
 - ``reference.network``: forward, backward, gradient descent, training.
 
 ``ACTIVATIONS`` and ``DIVERGENCES`` map names to ``(function, derivative)``
-pairs for the elementwise activations and the divergences.
+pairs for the elementwise activations and the divergences. ``MISCONCEPTIONS``
+maps names to known wrong ways of computing the functions
+(``reference.misconceptions``), for the grader's hints.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from reference.divergences import (
     softmax_cross_entropy,
     softmax_cross_entropy_derivative,
 )
+from reference.misconceptions import MISCONCEPTIONS
 from reference.network import backward, forward, gradient_descent_step, train
 from reference.softmax import softmax, softmax_jacobian
 
@@ -91,4 +94,5 @@ __all__ = [
     # Lookup tables for the grader
     "ACTIVATIONS",
     "DIVERGENCES",
+    "MISCONCEPTIONS",
 ]

@@ -155,6 +155,7 @@ def test_every_contract_name_is_exported_and_callable():
     assert set(reference.__all__) == set(CONTRACT_NAMES) | {
         "ACTIVATIONS",
         "DIVERGENCES",
+        "MISCONCEPTIONS",
     }
 
 
