@@ -147,6 +147,8 @@ class Bundle:
 def _project_files() -> list[tuple[str, Path]]:
     """``(name in the zip, file)`` of every project file the bundle holds."""
     missing = [name for name in PROJECT_FILES if not (_ROOT / name).is_file()]
+    # A student handout has the files but not reference/: no bundle from it.
+    missing += [f"{name}/" for name in _PACKAGES if not (_ROOT / name).is_dir()]
     if missing:
         raise FileNotFoundError(
             f"{_ROOT} lacks {', '.join(missing)}: building a bundle needs "
