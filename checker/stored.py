@@ -44,7 +44,7 @@ import os
 import tempfile
 import types
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,7 @@ NEAR_RTOL = 1e-13
 #: limits on size and on the number of values.
 _CHUNK = 256
 
-#: Largest stored-outputs file read (the channel's frame limit per frame).
+#: Largest frame of a stored-outputs file (the channel's own limit).
 _MAX_FRAME_BYTES = _channel.DEFAULT_MAX_FRAME_BYTES
 
 #: Exceptions of the reference that are stored and raised again on replay:
@@ -629,13 +629,6 @@ class StoredOutputs:
                 "inputs differently here; install those versions to run it"
             )
         return notes
-
-    def functions(self) -> Counter:
-        """How many calls are stored per function."""
-        return Counter(entry.function for entry in self.entries)
-
-    def __iter__(self) -> Iterator[Entry]:
-        return iter(self.entries)
 
 
 def current_versions() -> dict[str, str]:
