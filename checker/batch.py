@@ -389,7 +389,8 @@ class _Run:
     stderr: str
     results: str | None
     seconds: float
-    stopped_by_wall: bool = False
+    #: The wall limit, when the grader was stopped for passing it.
+    stopped_at: float | None = None
 
 
 class _Graders:
@@ -446,7 +447,7 @@ class _Graders:
                 stderr=subprocess.PIPE,
                 start_new_session=True,
             )
-        stopped_by_wall = False
+        stopped_at = None
         while True:
             remaining = started + self.wall - time.monotonic()
             try:
@@ -462,7 +463,7 @@ class _Graders:
                 if time.monotonic() >= started + self.wall:
                     _stop(process)
                     stdout, stderr = process.communicate()
-                    stopped_by_wall = True
+                    stopped_at = self.wall
                     break
         text = None
         if results.is_file():
@@ -474,7 +475,7 @@ class _Graders:
             stderr=stderr.decode("utf-8", "replace"),
             results=text,
             seconds=time.monotonic() - started,
-            stopped_by_wall=stopped_by_wall,
+            stopped_at=stopped_at,
         )
 
 
@@ -504,10 +505,10 @@ def _judge(
         seconds=round(run.seconds, 3),
     )
     code = run.returncode
-    if run.stopped_by_wall:
+    if run.stopped_at is not None:
         outcome.detail = (
-            f"the grader was stopped after {run.seconds:.0f} s, the wall limit of "
-            "one submission"
+            f"the grader did not finish within {run.stopped_at:g} s, the wall "
+            "limit of one submission, and was stopped"
         )
     elif code is not None and code < 0:
         outcome.detail = f"the grader was killed by {_signal_name(-code)}"
@@ -905,6 +906,8 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
         raise _UsageError(str(error)) from None
     except OSError as error:
         raise _UsageError(f"{error.filename}: {error.strerror}") from None
+    for skip in skipped:
+        print(f"checker: skipped {skip.path}: {skip.reason}", file=sys.stderr)
     if not submissions:
         raise _UsageError(
             "no submission found in the paths given (see what was skipped above)"
@@ -946,8 +949,6 @@ def grade_command(argv: list[str]) -> int:
     except _UsageError as error:
         print(f"checker: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    for skip in plan.skipped:
-        print(f"checker: skipped {skip.path}: {skip.reason}", file=sys.stderr)
 
     folder = _Folder(plan.out, list(plan.assignment.problems))
     try:
