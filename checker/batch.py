@@ -394,7 +394,8 @@ class _Run:
 
 
 class _Graders:
-    """Starts grader processes and stops them all when the batch stops.
+    """Runs grader processes, each stopped at the wall limit or as soon as
+    ``stopping`` is set (the batch was interrupted).
 
     Parameters
     ----------
@@ -412,7 +413,6 @@ class _Graders:
         self.wall = wall
         self.work = work
         self.stopping = threading.Event()
-        self._lock = threading.Lock()
         self.environment = dict(os.environ)
         self.environment["NO_COLOR"] = "1"
         self.environment["PYTHONIOENCODING"] = "utf-8"
@@ -432,21 +432,21 @@ class _Graders:
             str(results),
             *self.options,
         ]
+        if self.stopping.is_set():
+            return None
         started = time.monotonic()
-        with self._lock:
-            if self.stopping.is_set():
-                return None
-            # A session of its own: a Ctrl-C at the terminal reaches the
-            # batch alone, which then stops each grader in order.
-            process = subprocess.Popen(
-                command,
-                cwd=_ROOT,
-                env=self.environment,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
+        # A session of its own: a Ctrl-C at the terminal reaches the batch
+        # alone, which then stops each grader in order (a grader started just
+        # as the batch stops is stopped at its first poll).
+        process = subprocess.Popen(
+            command,
+            cwd=_ROOT,
+            env=self.environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         stopped_at = None
         while True:
             remaining = started + self.wall - time.monotonic()
@@ -662,7 +662,12 @@ class _Folder:
 
 def _settings_fingerprint(name: str, limits: Limits, secret: str | None) -> str:
     """A digest of what decides a grade besides the file: the assignment, the
-    limits and the secret (a rerun with other settings grades again)."""
+    limits and the secret (a rerun with other settings grades again).
+
+    The secret is mixed in, so that a weak secret could be tested against the
+    meta files by guessing, like against any hash of it: the output folder is
+    the instructor's, as are the reports in it.
+    """
     settings = {"assignment": name, "limits": asdict(limits), "secret": secret}
     text = json.dumps(settings, sort_keys=True)
     return hashlib.sha256(f"nncheck batch settings\0{text}".encode()).hexdigest()
@@ -762,11 +767,13 @@ class _Signals:
         for number, handler in self.previous.items():
             signal.signal(number, handler)
 
-    def held(self) -> _Signals:
+    def held(self) -> _Held:
         return _Held(self)
 
 
 class _Held:
+    """The block of `_Signals.held`."""
+
     def __init__(self, signals: _Signals) -> None:
         self.signals = signals
 
