@@ -270,7 +270,6 @@ def test_parallel_grading_gives_the_scores_of_grading_one_by_one(
         ("alice", "alice/hw1.py"),
         ("bob", "bob/hw1.py"),
         ("carol", "carol.py"),
-        ("dave", "dave/hw1.py"),
         ("erin", "erin.py"),
     ]:
         results = tmp_path / f"{student}.json"
@@ -474,7 +473,7 @@ def test_an_interrupted_batch_leaves_a_consistent_gradebook_and_resumes(
 ):
     sources = [typical_source(), bug_source("forward_missing_bias")]
     folder = write_class(
-        tmp_path / "class", {f"s{k}.py": sources[k % 2] for k in range(4)}
+        tmp_path / "class", {f"s{k}.py": sources[k % 2] for k in range(3)}
     )
     out = tmp_path / "out"
     command = [sys.executable, "-m", "checker", "grade", "--assignment", "hw1"]
@@ -500,7 +499,7 @@ def test_an_interrupted_batch_leaves_a_consistent_gradebook_and_resumes(
     assert "run the same command again to grade the rest" in stderr
     assert _running_with(str(folder)) == []
     rows = read_gradebook(out)
-    assert 1 <= len(rows) < 4
+    assert 1 <= len(rows) < 3
     for row in rows:
         meta = json.loads((out / "reports" / f"{row['student']}.meta.json").read_text())
         assert meta["sha256"] == row["sha256"] and meta["status"] == "graded"
@@ -517,8 +516,8 @@ def test_an_interrupted_batch_leaves_a_consistent_gradebook_and_resumes(
     assert rerun.returncode == 0, rerun.stderr
     assert f"skipped {len(rows)} already graded" in rerun.stdout
     final = read_gradebook(out)
-    assert [row["student"] for row in final] == ["s0", "s1", "s2", "s3"]
-    assert [row["total"] == "100" for row in final] == [True, False, True, False]
+    assert [row["student"] for row in final] == ["s0", "s1", "s2"]
+    assert [row["total"] == "100" for row in final] == [True, False, True]
 
 
 # --------------------------------------------------------------------------
