@@ -28,6 +28,7 @@ from .assignment import (
     known_assignments,
     load_assignment,
 )
+from .batch import grade_command
 from .bundle import build_bundle
 from .classroom import render_classroom
 from .grader import grade
@@ -357,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["bundle"]:
             return _bundle(argv[1:])
+        if argv[:1] == ["grade"]:
+            return grade_command(argv[1:])
         return _main(argv)
     except KeyboardInterrupt:
         print("checker: interrupted", file=sys.stderr)
