@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ._escape import one_line
-from .assignment import ASSIGNMENTS, Assignment, load_assignment
+from .assignment import ASSIGNMENTS, Assignment
 from .sandbox import Limits
 
 __all__ = [
@@ -881,20 +881,18 @@ class _Plan:
 
 def _plan(arguments: argparse.Namespace) -> _Plan:
     # The command line's own helpers; imported here, as cli imports this module.
-    from .cli import UsageError, _parse_limits, _read_secret
+    from .cli import UsageError, _load, _parse_limits, _read_secret
 
     name = arguments.assignment
     try:
-        if name not in ASSIGNMENTS:
-            known = ", ".join(sorted(ASSIGNMENTS))
-            raise UsageError(f"unknown assignment {name!r}; known: {known}")
+        assignment = _load(name)
         if arguments.jobs < 1:
             raise UsageError(f"--jobs {arguments.jobs}: give 1 or more")
         if arguments.wall_seconds is not None and not arguments.wall_seconds > 0:
             raise UsageError(
                 f"--wall-seconds {arguments.wall_seconds:g}: give a number above 0"
             )
-        out = Path(arguments.out or f"{name}-grades")
+        out = Path(arguments.out or f"{assignment.name}-grades")
         if out.exists() and not out.is_dir():
             raise UsageError(f"--out {out} is not a folder; give a folder")
         if not out.parent.is_dir():
@@ -904,10 +902,10 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     except UsageError as error:
         raise _UsageError(str(error)) from None
 
-    assignment = load_assignment(name)
+    handout = f"{Path(name).stem.removesuffix('_checks')}.py"
     try:
         submissions, skipped = find_submissions(
-            arguments.paths, f"{name}.py", ignore=[out]
+            arguments.paths, handout, ignore=[out]
         )
     except ValueError as error:
         raise _UsageError(str(error)) from None
