@@ -3,10 +3,11 @@
 One run prints the terminal report and writes any of the other reports: a
 Gradescope results.json (``--json``), JUnit XML (``--junit``), Markdown
 (``--markdown``), and, in a GitHub Actions step, the step summary and the
-points GitHub Classroom reads (``--github``). Three subcommands serve the
-instructor instead: ``python -m checker bundle NAME --out DIR`` builds the
-Gradescope autograder zip, ``regen NAME [--check]`` recomputes the stored
-reference outputs, ``handout NAME --out DIR`` builds the student handout.
+points GitHub Classroom reads (``--github``). Subcommands serve the
+instructor instead: ``python -m checker grade`` grades a class (see
+`checker.batch`), ``bundle NAME --out DIR`` builds the Gradescope autograder
+zip, ``regen NAME [--check]`` recomputes the stored reference outputs,
+``handout NAME --out DIR`` builds the student handout.
 
 Exit status: 0 when every check passed, 1 when any check failed, 2 when the
 grader could not run (a missing file, a file that is not Python, an unknown
@@ -32,6 +33,7 @@ from .assignment import (
     known_assignments,
     load_assignment,
 )
+from .batch import grade_command
 from .bundle import build_bundle
 from .classroom import render_classroom
 from .grader import grade
@@ -81,10 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade a neural-network homework file: every check runs your "
         "functions in a separate process and compares them with the reference "
         "and with finite differences.",
-        epilog="For instructors: python -m checker bundle NAME --out DIR builds "
-        "Gradescope's autograder zip, regen NAME recomputes the stored reference "
-        "outputs, handout NAME --out DIR builds the student handout (each has "
-        "its --help).",
+        epilog="For instructors: python -m checker grade grades a class, bundle "
+        "NAME --out DIR builds Gradescope's autograder zip, regen NAME recomputes "
+        "the stored reference outputs, handout NAME --out DIR builds the student "
+        "handout (each has its --help).",
     )
     parser.add_argument("submission", help="your .py file, e.g. assignments/hw1.py")
     parser.add_argument(
@@ -416,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
             return _regen(argv[1:])
         if argv[:1] == ["handout"]:
             return _handout(argv[1:])
+        if argv[:1] == ["grade"]:
+            return grade_command(argv[1:])
         return _main(argv)
     except KeyboardInterrupt:
         print("checker: interrupted", file=sys.stderr)

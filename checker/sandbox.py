@@ -377,8 +377,38 @@ def _unused_id() -> int:
     pick = random.SystemRandom()
     while True:
         candidate = pick.choice(_ID_RANGE)
-        if candidate not in taken:
+        if candidate not in taken and _reserve_id(candidate):
             return candidate
+
+
+#: Reservations of the ids in use by this process's workers: id -> open lock.
+_RESERVED: dict[int, int] = {}
+
+
+def _reserve_id(uid: int) -> bool:
+    """Hold an exclusive lock naming ``uid`` for as long as a worker of this
+    process uses it, so that graders running side by side (a batch) never
+    hand one id to two workers. The lock goes with the process that holds it,
+    whatever way it ends."""
+    folder = os.path.join(tempfile.gettempdir(), "nncheck-ids")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(folder, str(uid)), os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError:
+        return True  # nowhere to keep locks: fall back on the random pick
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _RESERVED[uid] = fd
+    return True
+
+
+def _release_id(uid: int) -> None:
+    fd = _RESERVED.pop(uid, None)
+    if fd is not None:
+        os.close(fd)
 
 
 def _kill_until_gone(select: Callable[[dict], set[int]], rounds: int = 200) -> bool:
@@ -712,6 +742,7 @@ class Sandbox:
         if self._uid is not None:
             _kill_until_gone(_of_user(self._uid))
             _remove_ipc_of(self._uid)
+            _release_id(self._uid)
         elif process.poll() is None:
             _kill_until_gone(_descendants_of(process.pid))
         if process.poll() is None:
