@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .assignment import ASSIGNMENTS, load_assignment
+from .audit import main as audit_main
 from .bundle import build_bundle
 from .classroom import render_classroom
 from .grader import grade
@@ -331,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["bundle"]:
             return _bundle(argv[1:])
+        if argv[:1] == ["audit"]:
+            return audit_main(argv[1:])
         return _main(argv)
     except KeyboardInterrupt:
         print("checker: interrupted", file=sys.stderr)
