@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, edit, typical_source
 
 from checker.audit import (
     AuditReport,
@@ -301,6 +301,29 @@ def test_the_report_counts_and_concludes():
     assert "killed by" not in text
     assert "killed by tanh: matches" in render_audit(report, verbose=True)
     assert report.all_equivalent
+
+
+# --------------------------------------------------------------------------
+# What the audit of hw1 found
+
+
+def test_train_is_checked_for_zero_epochs(hw1, write_submission):
+    # The audit's survivor `epochs < 0` -> `epochs <= 0`: a train that
+    # refuses zero epochs used to earn full marks.
+    source = edit(
+        typical_source(),
+        "    losses = []\n",
+        "    if epochs <= 0:\n"
+        "        raise ValueError('epochs must be positive')\n"
+        "    losses = []\n",
+    )
+    report = grade(write_submission(source), hw1, functions={"train"})
+    failed = [r for r in report.results if not r.passed]
+    assert [r.name for r in failed] == [
+        "train: matches the reference on one identity layer with L2, for 5 "
+        "epochs and for 0"
+    ]
+    assert "epochs must be positive" in failed[0].message
 
 
 # --------------------------------------------------------------------------
