@@ -15,7 +15,10 @@ Each mutant becomes a single file (the package's modules joined in one, see
 `checker.mutate.inline_package`) graded by `checker.grader.grade` in a pool
 of processes; the worker of each grading runs as the grader's user
 (``same-user``), since the mutants are the instructor's own code, with a
-2 s limit per call, as a mutant may be slow.
+2 s limit per call, as a mutant may be slow. A mutant is graded first on the
+checks of the public functions its change reaches (`AuditTarget.reaching`),
+where a mistake shows, and only when none of those fails on every check; so
+a survivor has earned full marks from the whole assignment.
 
 Known limits: a survivor is called equivalent when it agrees on every input
 drawn, which is evidence, not proof; and equal within the checks' own
@@ -26,6 +29,7 @@ tell such a mutant apart.
 from __future__ import annotations
 
 import argparse
+import ast
 import concurrent.futures
 import copy
 import importlib
@@ -125,6 +129,54 @@ class AuditTarget:
         """The text of the single-file submission that holds ``mutant``."""
         name = Path(mutant.path).name
         return inline_package(self.package, {name: mutant.source})
+
+    def reaching(self, function: str) -> frozenset[str]:
+        """The public functions whose code reaches ``function``'s: itself
+        when public, and every public function that calls it, directly or
+        through other functions and module-level tables."""
+        uses = _uses(inline_package(self.package))
+        return frozenset(
+            public
+            for public in self.functions
+            if public == function or function in _reached(public, uses)
+        )
+
+
+def _uses(text: str) -> dict[str, set[str]]:
+    """For each top-level name of a module, the top-level names its
+    definition mentions."""
+    tree = ast.parse(text)
+    defined: dict[str, ast.AST] = {}
+    for statement in tree.body:
+        targets: list[ast.AST] = []
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined[statement.name] = statement
+        elif isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign):
+            targets = [statement.target]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                defined[target.id] = statement
+    return {
+        name: {
+            node.id
+            for node in ast.walk(statement)
+            if isinstance(node, ast.Name) and node.id in defined and node.id != name
+        }
+        for name, statement in defined.items()
+    }
+
+
+def _reached(start: str, uses: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for name in uses.get(stack.pop(), ()):
+            if name not in seen:
+                seen.add(name)
+                stack.append(name)
+    return seen
 
 
 def load_target(name: str) -> AuditTarget:
@@ -441,15 +493,24 @@ def audit_mutant(
         seconds = time.perf_counter() - started
         return MutantResult(mutant, verdict, seconds=seconds, **details)
 
+    # First only the checks of the functions whose code the change reaches,
+    # where a mistake shows; a mutant they do not catch is graded in full.
+    reaching = target.reaching(mutant.function) & set(assignment.functions)
     with tempfile.TemporaryDirectory(prefix="nncheck-audit-") as folder:
         path = Path(folder) / f"{target.assignment}.py"
         path.write_text(text, encoding="utf-8")
-        report = grade(
-            path, assignment, limits, secret=None, confinement=Confinement.SAME_USER
-        )
-    failed = [r for r in report.results if not r.passed and not r.hidden]
-    if failed:
-        return result(Verdict.KILLED, killed_by=failed[0].name)
+        for functions in ([reaching] if reaching else []) + [None]:
+            report = grade(
+                path,
+                assignment,
+                limits,
+                functions,
+                secret=None,
+                confinement=Confinement.SAME_USER,
+            )
+            failed = [r for r in report.results if not r.passed and not r.hidden]
+            if failed:
+                return result(Verdict.KILLED, killed_by=failed[0].name)
 
     namespace: dict[str, Any] = {"__name__": "nncheck_mutant"}
     try:
@@ -575,8 +636,6 @@ def check_only(target: AuditTarget, only: Collection[str]) -> None:
 
 def reference_functions(target: AuditTarget) -> list[str]:
     """Every function the reference package's modules define, sorted."""
-    import ast
-
     names = set()
     for path in target.package.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -131,6 +131,19 @@ def test_the_reference_gives_mutants_of_every_kind():
     )
 
 
+@pytest.mark.parametrize(
+    "function, reaching",
+    [
+        ("_gradients", {"backward", "train"}),
+        ("log_softmax", {"softmax_cross_entropy"}),
+        # forward reaches the activations through the ACTIVATIONS table.
+        ("sigmoid", {"sigmoid", "sigmoid_derivative", "forward", "backward", "train"}),
+    ],
+)
+def test_a_change_reaches_the_public_functions_that_call_it(function, reaching):
+    assert load_target("hw1").reaching(function) == reaching
+
+
 # --------------------------------------------------------------------------
 # One file from the reference
 
