@@ -259,6 +259,8 @@ class AuditReport:
         Mutants the operators made, before ``--only`` and ``--max``.
     only : tuple of str
         The functions the mutants were restricted to (empty: all).
+    selected : int
+        Mutants inside those functions (all made, without ``--only``).
     sampled : int or None
         ``--max``, when it left mutants out.
     jobs : int
@@ -271,6 +273,7 @@ class AuditReport:
     results: list[MutantResult] = field(default_factory=list)
     mutants_made: int = 0
     only: tuple[str, ...] = ()
+    selected: int = 0
     sampled: int | None = None
     jobs: int = 1
     seconds: float = 0.0
@@ -533,15 +536,15 @@ def audit_mutant(
 
 def _select(
     mutants: list[Mutant], only: Collection[str] | None, most: int | None
-) -> tuple[list[Mutant], int | None]:
-    """The mutants of the functions in ``only``, at most ``most`` of them
-    drawn with a fixed seed (kept in their order)."""
+) -> tuple[list[Mutant], list[Mutant]]:
+    """The mutants of the functions in ``only``, and at most ``most`` of
+    those drawn with a fixed seed (kept in their order)."""
     if only:
         mutants = [m for m in mutants if m.function in only]
     if most is None or most >= len(mutants):
-        return mutants, None
+        return mutants, mutants
     chosen = sorted(random.Random(0).sample(range(len(mutants)), most))
-    return [mutants[i] for i in chosen], most
+    return mutants, [mutants[i] for i in chosen]
 
 
 def run_audit(
@@ -582,13 +585,14 @@ def run_audit(
     if only:
         check_only(target, only)
     made = target.mutants()
-    chosen, sampled = _select(made, only, most)
+    selected, chosen = _select(made, only, most)
     jobs = jobs or os.cpu_count() or 1
     report = AuditReport(
         assignment=name,
         mutants_made=len(made),
-        only=tuple(sorted(only or ())),
-        sampled=sampled,
+        only=tuple(sorted(set(only or ()))),
+        selected=len(selected),
+        sampled=most if len(chosen) < len(selected) else None,
         jobs=jobs,
     )
 
@@ -664,9 +668,9 @@ def render_audit(report: AuditReport, verbose: bool = False) -> str:
     graded = len(report.results)
     scope = f"{report.mutants_made} mutants made"
     if report.only:
-        scope += f", {graded} in {', '.join(report.only)}"
+        scope += f", {report.selected} in {', '.join(report.only)}"
     if report.sampled is not None:
-        scope += f", {graded} drawn of them (--max {report.sampled})"
+        scope += f", {graded} drawn (--max {report.sampled})"
     errors = report.count(Verdict.ERROR)
     counts = [
         ("killed", report.count(Verdict.KILLED)),

@@ -306,9 +306,14 @@ def test_the_report_counts_and_concludes():
         MutantResult(mutant, Verdict.KILLED, killed_by="tanh: matches"),
         MutantResult(mutant, Verdict.EQUIVALENT, inputs=3000),
     ]
-    report = AuditReport("hw1", results, mutants_made=9, sampled=2, jobs=2)
+    report = AuditReport(
+        "hw1", results, mutants_made=9, only=("tanh",), selected=3, sampled=2, jobs=2
+    )
     text = render_audit(report)
-    assert text.startswith("Check audit of hw1: 9 mutants made, 2 drawn of them")
+    assert text.startswith(
+        "Check audit of hw1: 9 mutants made, 3 in tanh, 2 drawn (--max 2); "
+        "graded 2 in 0.0 s with 2 job(s)\n"
+    )
     assert re.search(r"\n  killed +1\n  survived +1\n    equivalent +1\n", text)
     assert "equivalent on 3000 random inputs" in text
     assert "killed by" not in text
