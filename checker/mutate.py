@@ -32,7 +32,10 @@ annotations, decorators, f-strings, string concatenations and ``raise``
 statements are left alone, since they only document or word an error, and a
 constant that an index, a ``range`` or an ``axis`` holds is left to the
 operators made for it. A mutant whose text does not compile is dropped, and
-so is one whose text another mutant of the same module already has.
+so is one whose text another mutant of the same module already has. A
+mutant's module is its tree written out again by ``ast.unparse``, so its
+comments are gone and its lines moved; the line a description names is the
+original module's.
 
 Known limit: the operators know nothing of types, so some mutants fail at
 once (an index added to a name that holds a string, a minus before a tuple);
