@@ -904,9 +904,7 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
 
     handout = f"{Path(name).stem.removesuffix('_checks')}.py"
     try:
-        submissions, skipped = find_submissions(
-            arguments.paths, handout, ignore=[out]
-        )
+        submissions, skipped = find_submissions(arguments.paths, handout, ignore=[out])
     except ValueError as error:
         raise _UsageError(str(error)) from None
     except OSError as error:
