@@ -33,6 +33,7 @@ from .assignment import (
     known_assignments,
     load_assignment,
 )
+from .audit import main as audit_main
 from .batch import grade_command
 from .bundle import build_bundle
 from .classroom import render_classroom
@@ -420,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
             return _handout(argv[1:])
         if argv[:1] == ["grade"]:
             return grade_command(argv[1:])
+        if argv[:1] == ["audit"]:
+            return audit_main(argv[1:])
         return _main(argv)
     except KeyboardInterrupt:
         print("checker: interrupted", file=sys.stderr)
