@@ -216,4 +216,6 @@ AUDIT = AuditTarget(
     package=Path(ref.__file__).resolve().parent,
     functions=FUNCTIONS,
     inputs=equivalence_inputs,
+    # Wrong on purpose, for the hints: no check grades them.
+    unmutated=("misconceptions.py",),
 )

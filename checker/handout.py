@@ -28,7 +28,6 @@ recomputes everything.)
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -39,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assignment import ASSIGNMENTS, load_assignment, stored_outputs_paths
-from .regen import source_checksums
+from .regen import RegenError, checks_files, source_checksums
 
 __all__ = ["Handout", "HandoutError", "build_handout"]
 
@@ -109,46 +108,6 @@ def _check_fresh(assignment: str, outputs: Path, manifest_path: Path) -> dict:
             f"changed since they were made): {regen}"
         )
     return manifest
-
-
-def _check_modules(module_name: str) -> list[Path]:
-    """The files of the checks' module and of the modules of its package it
-    imports, in turn; refuse imports of the reference's submodules, which a
-    handout could not answer."""
-    package, _, stem = module_name.rpartition(".")
-    folder = _ROOT / package
-    todo, seen = [stem], set()
-    while todo:
-        stem = todo.pop()
-        if stem in seen:
-            continue
-        seen.add(stem)
-        path = folder / f"{stem}.py"
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.ImportFrom):
-                if node.level == 1:
-                    names = (
-                        [node.module.split(".")[0]]
-                        if node.module
-                        else [alias.name for alias in node.names]
-                    )
-                elif node.level == 0 and node.module:
-                    names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            for name in names:
-                if name.startswith("reference."):
-                    raise HandoutError(
-                        f"{path.name} imports {name}: checks may reach the "
-                        "reference only as 'import reference', which a handout "
-                        "answers from stored outputs"
-                    )
-                if name.startswith(package + "."):
-                    todo.append(name.split(".")[1])
-                elif node.__class__ is ast.ImportFrom and node.level == 1:
-                    todo.append(name)
-    return [folder / f"{stem}.py" for stem in sorted(seen)]
 
 
 def _version() -> str:
@@ -280,7 +239,6 @@ def build_handout(assignment: str, out: str | os.PathLike) -> Handout:
     stub = outputs.parent / f"{assignment}.py"
     if not stub.is_file():
         raise HandoutError(f"{assignment} has no handout file {stub.name}")
-    module_name = ASSIGNMENTS[assignment]
     checks = load_assignment(assignment)
     points, title = checks.total_points, checks.title
 
@@ -292,7 +250,11 @@ def build_handout(assignment: str, out: str | os.PathLike) -> Handout:
         ),
     ]
     package = outputs.parent
-    for path in [package / "__init__.py", stub, *_check_modules(module_name)]:
+    try:
+        modules = checks_files(assignment)
+    except RegenError as error:
+        raise HandoutError(str(error)) from None
+    for path in [package / "__init__.py", stub, *modules]:
         files.append((path.relative_to(_ROOT).as_posix(), path))
     for path in (outputs, manifest_path):
         files.append((path.relative_to(_ROOT).as_posix(), path))

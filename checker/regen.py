@@ -30,6 +30,7 @@ that has not imported them yet; the command line is such a process.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import importlib
@@ -70,6 +71,7 @@ __all__ = [
     "record",
     "compare",
     "regen",
+    "checks_files",
     "source_checksums",
     "VALUE_RTOL",
 ]
@@ -302,28 +304,68 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def checks_files(assignment: str) -> list[Path]:
+    """The files of the module of ``assignment``'s checks and of the modules
+    of its package that it imports, in turn (what a handout must carry).
+
+    Raises
+    ------
+    RegenError
+        When one imports a submodule of the reference: checks may reach it
+        only as ``import reference``, the module stored outputs stand in for.
+    """
+    module_name = ASSIGNMENTS[assignment]
+    package, _, stem = module_name.rpartition(".")
+    folder = Path(importlib.util.find_spec(module_name).origin).parent
+    todo, seen = [stem], set()
+    while todo:
+        stem = todo.pop()
+        path = folder / f"{stem}.py"
+        if stem in seen or not path.is_file():
+            continue
+        seen.add(stem)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                module = node.module
+                names = [module] if module else [a.name for a in node.names]
+                names = [f"{package}.{name}" for name in names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.startswith("reference."):
+                    raise RegenError(
+                        f"{path.name} imports {name}: checks may reach the "
+                        "reference only as 'import reference'"
+                    )
+                if name.startswith(package + "."):
+                    todo.append(name.split(".")[1])
+    return [folder / f"{stem}.py" for stem in sorted(seen)]
+
+
 def source_checksums(assignment: str) -> dict[str, dict[str, str]]:
     """SHA-256 of the sources the stored outputs of ``assignment`` come
     from: ``{"reference": {path: sha}, "checks": {path: sha}}``, paths
-    relative to the project's root. The checks are the files
-    ``<assignment>_*.py`` beside the module of its checks."""
+    relative to the project's root; the checks are `checks_files`."""
     spec = importlib.util.find_spec("reference")
     if spec is None or spec.origin is None:
         raise RegenError("the reference package (reference/) is not here")
     reference = Path(spec.origin).parent
     root = reference.parent
-    checks = Path(importlib.util.find_spec(ASSIGNMENTS[assignment]).origin).parent
 
-    def sums(folder: Path, pattern: str) -> dict[str, str]:
+    def sums(paths: list[Path]) -> dict[str, str]:
         return {
             path.relative_to(root).as_posix(): _sha256(path.read_bytes())
-            for path in sorted(folder.glob(pattern))
-            if "__pycache__" not in path.parts
+            for path in paths
         }
 
     return {
-        "reference": sums(reference, "**/*.py"),
-        "checks": sums(checks, f"{assignment}_*.py"),
+        "reference": sums(
+            [p for p in sorted(reference.rglob("*.py")) if "__pycache__" not in p.parts]
+        ),
+        "checks": sums(checks_files(assignment)),
     }
 
 
