@@ -594,7 +594,9 @@ def test_an_unknown_assignment_exits_2(tmp_path):
     write_class(tmp_path, {"a.py": ""})
     result = run_batch("--assignment", "hw9", tmp_path / "a.py")
     assert result.returncode == 2
-    assert result.stderr == "checker: error: unknown assignment 'hw9'; known assignments: hw1\n"
+    assert result.stderr == (
+        "checker: error: unknown assignment 'hw9'; known assignments: hw1\n"
+    )
 
 
 def test_skipped_entries_are_said_before_the_error(tmp_path):
