@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# One BLAS thread in the tests' own process: the worker processes already run
+# beside it, and on a small machine BLAS threads spinning against them can
+# make a large product a hundred times slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 
