@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ._escape import one_line
+from ._files import write_atomically
 from .assignment import ASSIGNMENTS, Assignment
 from .sandbox import Limits
 
@@ -555,22 +556,6 @@ def _error_reports(outcome: Outcome) -> tuple[str, str]:
 # The output folder
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Put ``text`` at ``path`` whole: through a temporary file and a rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def _format_points(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
 
@@ -648,14 +633,14 @@ class _Folder:
     def record(self, outcome: Outcome, results: str, terminal: str) -> None:
         """Write a submission's reports, then its meta, then the gradebook."""
         student = outcome.student
-        _write_atomically(self.reports / f"{student}.txt", terminal)
-        _write_atomically(self.reports / f"{student}.json", results)
-        _write_atomically(self.meta(student), json.dumps(asdict(outcome), indent=2))
+        write_atomically(self.reports / f"{student}.txt", terminal)
+        write_atomically(self.reports / f"{student}.json", results)
+        write_atomically(self.meta(student), json.dumps(asdict(outcome), indent=2))
         self.rows[student] = outcome
         self.write_gradebook()
 
     def write_gradebook(self) -> None:
-        _write_atomically(
+        write_atomically(
             self.gradebook, gradebook_csv(self.rows.values(), self.problems)
         )
 

@@ -21,11 +21,11 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from ._files import write_atomically
 from .assignment import (
     ASSIGNMENTS,
     Assignment,
@@ -387,22 +387,6 @@ def _parse_limits(items: list[str]) -> dict[str, object]:
     return overrides
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that no reader sees half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def _append(path: Path, text: str) -> None:
     """Add ``text`` to the end of ``path``."""
     with open(path, "a", encoding="utf-8") as stream:
@@ -620,7 +604,7 @@ def _write_reports(
     step to append to: they get one write each, after the report files.
     """
     writes: list[tuple[Path, Callable[[Path, str], None], str]] = [
-        (path, _write_atomically, WRITERS[option](report))
+        (path, write_atomically, WRITERS[option](report))
         for option, path in paths.items()
     ]
     if github is not None:

@@ -36,9 +36,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import os
 import sys
-import tempfile
 import time
 import types
 from collections.abc import Iterator
@@ -47,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _channel
+from ._files import write_atomically
 from .assignment import ASSIGNMENTS, stored_outputs_paths
 from .compare import Precision
 from .sandbox import CallOutcome
@@ -452,19 +451,6 @@ def _stored_state(assignment: str, outputs: Path, manifest_path: Path):
     return stored, old, problems
 
 
-def _write_text(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def regen(assignment: str, check_only: bool = False) -> Regen:
     """Recompute the stored outputs of ``assignment``; write them unless
     ``check_only`` or nothing changed.
@@ -502,7 +488,7 @@ def regen(assignment: str, check_only: bool = False) -> Regen:
         write_outputs(outputs, data)
         written.append(outputs)
     if not check_only and current_manifest != manifest_text(document):
-        _write_text(manifest_path, manifest_text(document))
+        write_atomically(manifest_path, manifest_text(document))
         written.append(manifest_path)
     return Regen(
         recording, changes, outputs, manifest_path, len(data), stale, written, notes

@@ -41,7 +41,6 @@ from __future__ import annotations
 import builtins
 import hashlib
 import os
-import tempfile
 import types
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -52,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from . import _channel
+from ._files import write_atomically
 
 __all__ = [
     "FORMAT",
@@ -388,17 +388,7 @@ def encode_outputs(assignment: str, surface: dict, entries: list[Entry]) -> byte
 def write_outputs(path: str | os.PathLike, data: bytes) -> None:
     """Replace ``path`` with ``data`` (from `encode_outputs`) so that no
     reader sees half a file."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, data)
 
 
 def read_outputs(path: str | os.PathLike, assignment: str) -> StoredOutputs:
