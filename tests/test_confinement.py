@@ -194,25 +194,22 @@ def test_processes_that_detach_are_stopped_with_the_worker(probe):
         with Sandbox(probe, confinement=confinement) as box:
             box.call("detach", 0).get()
             worker = box._process.pid
+            folder = os.readlink(f"/proc/{worker}/cwd")
             relatives = [
                 int(p)
                 for p in os.listdir("/proc")
-                if p.isdigit() and int(p) != worker and _started_by(int(p), worker)
+                if p.isdigit() and int(p) != worker and _works_in(int(p), folder)
             ]
         assert relatives, confinement
         time.sleep(0.05)
         assert not [p for p in relatives if _alive(p)], confinement
 
 
-def _started_by(pid: int, worker: int) -> bool:
-    """Whether ``pid`` runs the worker's command line in the worker's session
-    family (a detached process keeps the command line it was forked with)."""
+def _works_in(pid: int, folder: str) -> bool:
+    """Whether ``pid`` is alive with ``folder`` (a worker's own scratch
+    folder, which no other worker shares) as its working directory."""
     try:
-        with (
-            open(f"/proc/{pid}/cmdline", "rb") as f,
-            open(f"/proc/{worker}/cmdline", "rb") as g,
-        ):
-            return f.read() == g.read() and _alive(pid)
+        return os.readlink(f"/proc/{pid}/cwd") == folder and _alive(pid)
     except OSError:
         return False
 
