@@ -171,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_assignment_argument(parser: argparse.ArgumentParser) -> None:
+    """The NAME positional that bundle, regen and handout share."""
+    parser.add_argument(
+        "assignment", metavar="NAME", help=f"known: {', '.join(sorted(ASSIGNMENTS))}"
+    )
+
+
 def build_bundle_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m checker bundle",
@@ -178,9 +185,7 @@ def build_bundle_parser() -> argparse.ArgumentParser:
         "setup.sh, run_autograder, nncheck's source and the secret of the "
         "hidden checks; no tests and no student files.",
     )
-    parser.add_argument(
-        "assignment", metavar="NAME", help=f"known: {', '.join(sorted(ASSIGNMENTS))}"
-    )
+    _add_assignment_argument(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -204,9 +209,7 @@ def build_regen_parser() -> argparse.ArgumentParser:
         "from reference/ (assignments/NAME_outputs.nnck and its manifest "
         "NAME_outputs.json), say what changed, and write them.",
     )
-    parser.add_argument(
-        "assignment", metavar="NAME", help=f"known: {', '.join(sorted(ASSIGNMENTS))}"
-    )
+    _add_assignment_argument(parser)
     parser.add_argument(
         "--check",
         action="store_true",
@@ -223,9 +226,7 @@ def build_handout_parser() -> argparse.ArgumentParser:
         "in, the checker, the checks and the stored reference outputs, a "
         "pyproject.toml and a README; no reference code and no secret.",
     )
-    parser.add_argument(
-        "assignment", metavar="NAME", help=f"known: {', '.join(sorted(ASSIGNMENTS))}"
-    )
+    _add_assignment_argument(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -107,3 +108,15 @@ def markdown_outside_code(text: str) -> list[str]:
                 fence = None
     assert fence is None, f"a code block opened with {fence} is never closed"
     return outside
+
+
+def run_checker(*arguments, env=None) -> subprocess.CompletedProcess:
+    """Run ``python -m checker ARGUMENTS`` from the project's root."""
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env=env,
+    )

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, edit, typical_source
+from conftest import ROOT, edit, run_checker, typical_source
 
 from checker.audit import (
     AuditReport,
@@ -44,16 +42,6 @@ def f(x, y, N, k, layers):
 
 LEFT_ALONE = 1 + 2
 '''
-
-
-def run_checker(*arguments):
-    return subprocess.run(
-        [sys.executable, "-m", "checker", *map(str, arguments)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SUBMISSIONS
+from conftest import ROOT, SUBMISSIONS, run_checker
 
 SECRET = "handout secret that must not travel"
 
@@ -29,17 +29,6 @@ def _environment(**extra) -> dict:
     }
     environment.update(extra)
     return environment
-
-
-def run_checker(*arguments, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "checker", *map(str, arguments)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env=env,
-    )
 
 
 @pytest.fixture(scope="module")

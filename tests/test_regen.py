@@ -12,7 +12,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_checker
 
 from checker.stored import encode_outputs, read_outputs
 
@@ -28,16 +28,6 @@ def run_python(code: str, *, env: dict | None = None) -> subprocess.CompletedPro
         cwd=ROOT,
         timeout=300,
         env=env,
-    )
-
-
-def run_checker(*arguments) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "checker", *map(str, arguments)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
     )
 
 
